@@ -1,0 +1,291 @@
+// Parsing an HTTP/1.1 request head (RFC 9112), strictly: whatever a strict
+// parser (llhttp, Beast) refuses is refused here too, because a lenient
+// parser behind a proxy is how request smuggling happens. No I/O here: the
+// channel hands over the head that the "\r\n\r\n" terminator cut out.
+#ifndef HTTP_SERVER_REQUEST_HPP
+#define HTTP_SERVER_REQUEST_HPP
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace http {
+
+// A refusal: the status to answer with and why (for the body and the log).
+struct refusal {
+    int status = 0;
+    std::string reason;
+};
+
+struct request {
+    std::string method;  // as sent: methods are case-sensitive
+    std::string target;  // as sent
+    std::string path;    // percent-decoded, without the query
+    int minor_version = 1;  // HTTP/1.<minor>
+    std::vector<std::pair<std::string, std::string>> fields;
+    std::optional<std::uint64_t> content_length;
+    bool chunked = false;
+    bool keep_alive = true;
+    bool expect_continue = false;
+
+    // The value of the first field called `name` (case-insensitive), if any.
+    std::optional<std::string_view> field(std::string_view name) const;
+};
+
+// The outcome of parse_head(): a request, a refusal, or nothing at all (the
+// head held only the empty lines allowed between requests).
+struct parsed {
+    std::optional<request> req;
+    refusal error;
+    bool empty = false;
+};
+
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+// RFC 9110 token characters.
+inline bool is_tchar(unsigned char c) {
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return true;
+    default:
+        return false;
+    }
+}
+
+inline bool is_token(std::string_view s) {
+    if (s.empty()) return false;
+    for (unsigned char c : s)
+        if (!is_tchar(c)) return false;
+    return true;
+}
+
+inline std::string_view trim_ows(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+inline std::optional<std::string_view> request::field(std::string_view name) const {
+    for (const auto& f : fields)
+        if (iequals(f.first, name)) return std::string_view(f.second);
+    return std::nullopt;
+}
+
+// Splits a comma-separated list; empty elements are kept (callers refuse them).
+inline std::vector<std::string_view> split_list(std::string_view s) {
+    std::vector<std::string_view> out;
+    for (;;) {
+        const auto comma = s.find(',');
+        out.push_back(trim_ows(s.substr(0, comma)));
+        if (comma == std::string_view::npos) return out;
+        s.remove_prefix(comma + 1);
+    }
+}
+
+// Percent-decodes a path. Refuses bad escapes and NUL.
+inline std::optional<std::string> percent_decode(std::string_view s) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%') {
+            out += s[i];
+            continue;
+        }
+        if (i + 2 >= s.size()) return std::nullopt;  // "%" needs two hex digits
+        const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        const char c = static_cast<char>(hi * 16 + lo);
+        if (c == '\0') return std::nullopt;
+        out += c;
+        i += 2;
+    }
+    return out;
+}
+
+// Reads an unsigned decimal with no sign, no spaces and no overflow.
+inline std::optional<std::uint64_t> parse_decimal(std::string_view s) {
+    if (s.empty() || s.size() > 19) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+}
+
+// A chunk-size line: hex digits, then optionally ";" and extensions. Refuses
+// spaces, signs, empty sizes and anything over 2^60 (llhttp, Beast).
+inline std::optional<std::uint64_t> parse_chunk_size(std::string_view line) {
+    const auto semi = line.find(';');
+    const std::string_view digits = line.substr(0, semi);
+    if (digits.empty() || digits.size() > 15) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : digits) {
+        int d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
+        else return std::nullopt;
+        v = v * 16 + static_cast<std::uint64_t>(d);
+    }
+    if (semi != std::string_view::npos) {
+        for (unsigned char c : line.substr(semi + 1))
+            if (c < 0x20 || c == 0x7f) return std::nullopt;  // no CTLs in extensions
+    }
+    return v;
+}
+
+// A field line "name: value" (in the head or a trailer). Returns the refusal
+// reason, or "" if the line is well formed.
+inline std::string check_field_line(std::string_view line, std::string_view& name, std::string_view& value) {
+    if (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+        return "obsolete line folding";
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return "field line without a colon";
+    name = line.substr(0, colon);
+    if (name.empty()) return "empty field name";
+    if (!is_token(name)) return "invalid character in a field name";
+    value = trim_ows(line.substr(colon + 1));
+    for (unsigned char c : value)
+        if ((c < 0x20 && c != '\t') || c == 0x7f) return "control character in a field value";
+    return "";
+}
+
+struct head_limits {
+    std::size_t max_fields = 100;
+};
+
+// Parses a request head: the bytes before "\r\n\r\n".
+inline parsed parse_head(std::string_view head, const head_limits& limits = {}) {
+    parsed out;
+    auto refuse = [&](int status, std::string reason) {
+        out.error = {status, std::move(reason)};
+        return out;
+    };
+
+    // Empty lines before a request line are allowed (RFC 9112 section 2.2).
+    while (head.substr(0, 2) == "\r\n") head.remove_prefix(2);
+    if (head.empty()) {
+        out.empty = true;
+        return out;
+    }
+    // Lines end with CRLF only: a bare CR or LF is how smuggling starts.
+    for (std::size_t i = 0; i < head.size(); ++i) {
+        if (head[i] == '\r' && (i + 1 == head.size() || head[i + 1] != '\n')) return refuse(400, "bare CR");
+        if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) return refuse(400, "bare LF");
+        if (head[i] == '\0') return refuse(400, "NUL in the request head");
+    }
+
+    const auto eol = head.find("\r\n");
+    const std::string_view line = head.substr(0, eol);
+    std::string_view rest = eol == std::string_view::npos ? std::string_view() : head.substr(eol + 2);
+
+    // request-line = method SP request-target SP HTTP-version, single spaces.
+    const auto sp1 = line.find(' ');
+    const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
+        return refuse(400, "malformed request line");
+    request req;
+    req.method = std::string(line.substr(0, sp1));
+    req.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
+    const std::string_view version = line.substr(sp2 + 1);
+    if (!is_token(req.method)) return refuse(400, "invalid method");
+    if (req.target.empty()) return refuse(400, "empty request target");
+    for (unsigned char c : req.target)
+        if (c <= 0x20 || c == 0x7f) return refuse(400, "invalid character in the request target");
+    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' ||
+        version[5] < '0' || version[5] > '9' || version[7] < '0' || version[7] > '9')
+        return refuse(400, "malformed HTTP version");
+    if (version[5] != '1' || (version[7] != '0' && version[7] != '1'))
+        return refuse(505, "only HTTP/1.0 and HTTP/1.1 are supported");
+    req.minor_version = version[7] - '0';
+    req.keep_alive = req.minor_version == 1;
+
+    // The target: origin-form, or absolute-form reduced to its path.
+    std::string_view target = req.target;
+    if (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://") {
+        const auto slash = target.find('/', target.find("//") + 2);
+        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    } else if (target.front() != '/') {
+        return refuse(400, "unsupported request target form");
+    }
+    const auto decoded = percent_decode(target.substr(0, target.find('?')));
+    if (!decoded) return refuse(400, "bad percent-encoding in the path");
+    req.path = *decoded;
+
+    // Fields.
+    std::size_t hosts = 0, lengths = 0;
+    std::vector<std::string_view> codings;
+    for (bool more = eol != std::string_view::npos; more;) {
+        const auto end = rest.find("\r\n");
+        const std::string_view field_line = rest.substr(0, end);
+        std::string_view name, value;
+        if (const std::string why = check_field_line(field_line, name, value); !why.empty())
+            return refuse(400, why);
+        if (req.fields.size() == limits.max_fields) return refuse(431, "too many header fields");
+        req.fields.emplace_back(std::string(name), std::string(value));
+        if (iequals(name, "host")) {
+            ++hosts;
+        } else if (iequals(name, "content-length")) {
+            if (++lengths > 1) return refuse(400, "more than one Content-Length");
+            const auto n = parse_decimal(value);
+            if (!n) return refuse(400, "invalid Content-Length");
+            req.content_length = *n;
+        } else if (iequals(name, "transfer-encoding")) {
+            for (auto coding : split_list(value)) codings.push_back(coding);
+        } else if (iequals(name, "connection")) {
+            for (auto option : split_list(value)) {
+                if (iequals(option, "close")) req.keep_alive = false;
+                else if (iequals(option, "keep-alive") && req.minor_version == 0) req.keep_alive = true;
+            }
+        } else if (iequals(name, "expect")) {
+            if (!iequals(value, "100-continue")) return refuse(417, "unsupported expectation");
+            req.expect_continue = true;
+        }
+        more = end != std::string_view::npos;
+        if (more) rest.remove_prefix(end + 2);
+    }
+
+    if (req.minor_version == 1 && hosts != 1) return refuse(400, "HTTP/1.1 needs exactly one Host");
+    if (hosts > 1) return refuse(400, "more than one Host");
+    if (!codings.empty()) {
+        if (req.minor_version == 0) return refuse(400, "Transfer-Encoding in an HTTP/1.0 request");
+        if (req.content_length) return refuse(400, "both Content-Length and Transfer-Encoding");
+        std::size_t chunked = 0;
+        for (auto coding : codings) {
+            if (!is_token(coding)) return refuse(400, "malformed Transfer-Encoding");
+            if (iequals(coding, "chunked")) ++chunked;
+        }
+        // Without a final "chunked" the body length is unknowable: refuse.
+        if (chunked != 1 || !iequals(codings.back(), "chunked"))
+            return refuse(400, "Transfer-Encoding must end with a single chunked");
+        if (codings.size() > 1) return refuse(501, "unsupported transfer coding");
+        req.chunked = true;
+    }
+    out.req = std::move(req);
+    return out;
+}
+
+} // namespace http
+
+#endif // HTTP_SERVER_REQUEST_HPP

@@ -1,0 +1,172 @@
+// Writing HTTP/1.1 responses: status lines, dates, content types, and the
+// small pages the server makes itself.
+#ifndef HTTP_SERVER_RESPONSE_HPP
+#define HTTP_SERVER_RESPONSE_HPP
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+
+namespace http {
+
+inline const char* status_text(int status) {
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 301: return "Moved Permanently";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+// An IMF-fixdate (RFC 9110 section 5.6.7): "Sun, 06 Nov 1994 08:49:37 GMT".
+inline std::string http_date(std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return std::string(buf, n);
+}
+
+// The Date header of this second, computed once per second per thread.
+inline const std::string& current_date() {
+    thread_local std::time_t cached_at = 0;
+    thread_local std::string cached;
+    const std::time_t now = std::time(nullptr);
+    if (now != cached_at) {
+        cached = http_date(now);
+        cached_at = now;
+    }
+    return cached;
+}
+
+inline std::string_view mime_type(std::string_view path) {
+    const auto dot = path.rfind('.');
+    if (dot == std::string_view::npos || path.find('/', dot) != std::string_view::npos)
+        return "application/octet-stream";
+    std::string ext(path.substr(dot + 1));
+    for (char& c : ext)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    struct entry {
+        const char* ext;
+        const char* type;
+    };
+    static constexpr entry types[] = {
+        {"html", "text/html; charset=utf-8"}, {"htm", "text/html; charset=utf-8"},
+        {"css", "text/css; charset=utf-8"},   {"js", "text/javascript; charset=utf-8"},
+        {"json", "application/json"},         {"txt", "text/plain; charset=utf-8"},
+        {"md", "text/markdown; charset=utf-8"}, {"xml", "application/xml"},
+        {"svg", "image/svg+xml"},             {"png", "image/png"},
+        {"jpg", "image/jpeg"},                {"jpeg", "image/jpeg"},
+        {"gif", "image/gif"},                 {"webp", "image/webp"},
+        {"ico", "image/vnd.microsoft.icon"},  {"pdf", "application/pdf"},
+        {"wasm", "application/wasm"},         {"mp4", "video/mp4"},
+        {"woff2", "font/woff2"},              {"zip", "application/zip"},
+    };
+    for (const auto& t : types)
+        if (ext == t.ext) return t.type;
+    return "application/octet-stream";
+}
+
+inline std::string html_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
+// Percent-encodes everything but unreserved characters and '/'.
+inline std::string url_encode_path(std::string_view s) {
+    static constexpr char hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '.' || c == '_' || c == '~' || c == '/') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+// What a response head says, besides the status.
+struct head_fields {
+    std::string_view content_type;
+    std::uint64_t content_length = 0;
+    bool keep_alive = true;
+    bool http10_client = false;     // HTTP/1.0 keep-alive must be announced
+    std::string_view extra;         // more "Name: value\r\n" lines
+};
+
+inline std::string response_head(int status, const head_fields& f) {
+    std::string h;
+    h.reserve(256);
+    h += "HTTP/1.1 ";
+    h += std::to_string(status);
+    h += ' ';
+    h += status_text(status);
+    h += "\r\nServer: asynchat-http\r\nDate: ";
+    h += current_date();
+    if (!f.content_type.empty()) {
+        h += "\r\nContent-Type: ";
+        h += f.content_type;
+    }
+    h += "\r\nContent-Length: ";
+    h += std::to_string(f.content_length);
+    h += "\r\n";
+    h += f.extra;
+    if (!f.keep_alive) h += "Connection: close\r\n";
+    else if (f.http10_client) h += "Connection: keep-alive\r\n";
+    h += "\r\n";
+    return h;
+}
+
+inline std::string error_page(int status, std::string_view reason) {
+    return std::to_string(status) + ' ' + status_text(status) + ": " + std::string(reason) + '\n';
+}
+
+// The page at "/" when no --root is given.
+inline const std::string& builtin_page() {
+    static const std::string page = R"(<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>asynchat http_server</title></head>
+<body>
+<h1>Hello from asynchat</h1>
+<p>This page was served by the <code>http_server</code> example of
+<a href="https://docs.python.org/3.11/library/asynchat.html">asynchat</a> for C++:
+an <code>async_chat</code> channel that reads each request head with the
+terminator <code>"\r\n\r\n"</code>, then its body with a byte count.</p>
+<p>Try <code>curl -d 'hello' http://HOST/echo</code>, or start the server with
+<code>--root DIR</code> to serve files.</p>
+</body></html>
+)";
+    return page;
+}
+
+} // namespace http
+
+#endif // HTTP_SERVER_RESPONSE_HPP

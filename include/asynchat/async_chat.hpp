@@ -1,0 +1,790 @@
+// Copyright (c) 2026 The asynchat for C++ authors.
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#ifndef ASYNCHAT_ASYNC_CHAT_HPP
+#define ASYNCHAT_ASYNC_CHAT_HPP
+
+#include <asynchat/detail/config.hpp>
+#include <asynchat/detail/gathered_buffers.hpp>
+#include <asynchat/detail/hooks.hpp>
+#include <asynchat/detail/report.hpp>
+#include <asynchat/detail/strand_check.hpp>
+#include <asynchat/error.hpp>
+#include <asynchat/framer.hpp>
+#include <asynchat/output_queue.hpp>
+#include <asynchat/producer.hpp>
+#include <asynchat/terminator.hpp>
+
+#include <asio/error.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace asynchat {
+
+namespace detail {
+// The errors CPython's asyncore turns into handle_close() rather than
+// handle_error(): the peer is gone (asyncore._DISCONNECTED). EOF has its own
+// hook, handle_eof(), whose default is handle_close() too.
+inline bool is_disconnect(const std::error_code& ec) noexcept {
+    return ec == asio::error::connection_reset ||
+           ec == asio::error::not_connected || ec == asio::error::shut_down ||
+           ec == asio::error::connection_aborted || ec == asio::error::broken_pipe ||
+           ec == asio::error::bad_descriptor || ec == asio::error::operation_aborted;
+}
+
+// True if `inner` (not empty) lies within `outer`.
+inline bool contains(std::string_view outer, std::string_view inner) noexcept {
+    const auto o = reinterpret_cast<std::uintptr_t>(outer.data());
+    const auto i = reinterpret_cast<std::uintptr_t>(inner.data());
+    return !inner.empty() && i >= o && i - o + inner.size() <= outer.size();
+}
+
+template <class Char>
+inline constexpr bool is_char_pointer_v =
+    std::is_same_v<Char, const char*> || std::is_same_v<Char, char*>;
+} // namespace detail
+
+/// A channel for a chat-style (command/response) protocol: Python's
+/// `asynchat.async_chat` on an Asio stream.
+///
+/// Derive from it with CRTP and supply the two required hooks; the others
+/// have defaults in this base that your class hides by declaring its own.
+/// Hooks must be public. A complete channel:
+///
+///     class session : public asynchat::async_chat<session> {
+///     public:
+///         explicit session(asio::ip::tcp::socket s) : async_chat(std::move(s)) {
+///             set_terminator("\r\n");
+///         }
+///         // Required. `data` is valid only during the call.
+///         void collect_incoming_data(std::string_view data) { line_ += data; }
+///         // Required. Called when the terminator is seen (or the count reached).
+///         void found_terminator() { push(line_ + "\r\n"); line_.clear(); }
+///
+///         // Optional, shown with what the defaults do:
+///         // void handle_connect() {}                  // after connect() succeeds
+///         // void handle_eof() { handle_close(); }     // the peer ended its side
+///         // void handle_close() { close(); }          // peer reset, close_when_done
+///         // void handle_error(const std::error_code&) // other I/O errors:
+///         //     { handle_close(); }
+///         // void handle_error(std::exception_ptr)     // a hook threw: prints one
+///         //     { ...; handle_close(); }              // line to stderr, then closes
+///         // bool readable() { return true; }          // false pauses reading
+///         // bool writable() { return true; }          // false pauses writing
+///         // void handle_timeout()                     // idle timeout or deadline:
+///         //     { handle_error(asynchat::error::timed_out); }
+///         // asynchat::overflow handle_record_too_long(std::size_t size)
+///         //     { return asynchat::overflow::close; } // see set_record_limit()
+///         // static constexpr std::size_t ac_in_buffer_size = 4096;
+///         // static constexpr std::size_t ac_out_buffer_size = 4096;
+///         // static constexpr bool tcp_nodelay = true;
+///     private:
+///         std::string line_;
+///     };
+///
+///     // One per accepted socket; it keeps itself alive while I/O is pending:
+///     std::make_shared<session>(std::move(socket))->start();
+///
+/// Input follows CPython 3.11's `handle_read` exactly (see `framer`): each read
+/// asks for up to `ac_in_buffer_size` bytes. Output drains a FIFO of pushed
+/// bytes, producers and close markers (see `output_queue`): each write hands
+/// the socket at most `ac_out_buffer_size` bytes, gathered from several queued
+/// items, and everything pushed while one read is framed goes out in one write.
+///
+/// Threads: all hooks run on the channel's executor. If that executor is a
+/// strand, `push`, `push_with_producer`, `close_when_done`, `discard_buffers`,
+/// `initiate_send`, `resume_reading`, `close` and `start` may be called from any
+/// thread: calls from outside the strand are posted to it, in order. Otherwise
+/// the channel is not thread-safe, like any Asio object.
+///
+/// Errors never escape `io_context::run()`: an exception from a hook is caught
+/// and passed to `handle_error(std::exception_ptr)`; EOF goes to
+/// `handle_eof()`, a reset peer to `handle_close()`, other I/O errors to
+/// `handle_error(std::error_code)`; by default all of them end in `close()`.
+/// Writing to a closed peer never raises SIGPIPE (Asio sends with MSG_NOSIGNAL).
+///
+/// @tparam Derived the user's channel class (CRTP).
+/// @tparam Stream an Asio stream: `asio::ip::tcp::socket` (default),
+///         `asio::local::stream_protocol::socket`, ...
+template <class Derived, class Stream = asio::ip::tcp::socket>
+class async_chat : public std::enable_shared_from_this<Derived> {
+public:
+    using stream_type = Stream;
+    using executor_type = typename Stream::executor_type;
+    using lowest_layer_type = typename Stream::lowest_layer_type;
+    using protocol_type = typename lowest_layer_type::protocol_type;
+    using endpoint_type = typename protocol_type::endpoint;
+
+    /// Bytes asked for by each read (Python's documented default).
+    static constexpr std::size_t ac_in_buffer_size = 4096;
+    /// Most bytes handed to the socket by one write.
+    static constexpr std::size_t ac_out_buffer_size = 4096;
+    /// Set TCP_NODELAY on TCP connections: many small writes otherwise meet
+    /// Nagle's algorithm and pipelined request/response traffic slows down
+    /// several times. A Derived may declare `tcp_nodelay = false`.
+    static constexpr bool tcp_nodelay = true;
+
+    async_chat(const async_chat&) = delete;
+    async_chat& operator=(const async_chat&) = delete;
+
+    // ---------------------------------------------------------------- input
+
+    /// Sets what ends a record: a string, a byte count or `asynchat::none`
+    /// (see `terminator`). Takes effect at once, also for bytes already read.
+    /// Call it from a hook or before `start()`.
+    void set_terminator(terminator t) { framer_.set_terminator(std::move(t)); }
+
+    /// The current terminator; a count is lowered as bytes arrive.
+    [[nodiscard]] const terminator& get_terminator() const noexcept {
+        return framer_.get_terminator();
+    }
+
+    /// Limits the size of one record, terminator excluded (beyond Python; the
+    /// default is `asynchat::no_limit`). A record that grows past it is never
+    /// passed on in full: `handle_record_too_long(size)` is called once, before
+    /// the offending bytes, and its result decides: `overflow::close` reports
+    /// `error::record_too_long` to `handle_error` (by default closing the
+    /// channel); `overflow::skip` drops the record through the next string
+    /// terminator and goes on. A record of exactly `bytes` bytes is accepted
+    /// however the stream was cut. Also bounds what `_collect_incoming_data`
+    /// can gather.
+    void set_record_limit(std::size_t bytes) noexcept { framer_.set_record_limit(bytes); }
+    [[nodiscard]] std::size_t record_limit() const noexcept { return framer_.record_limit(); }
+
+    /// Bytes received but not yet passed to the hooks: a partial terminator,
+    /// records held back while `readable()` is false, or, inside
+    /// `handle_record_too_long`, the record that did not fit. Valid until the
+    /// next read completes.
+    [[nodiscard]] std::string_view buffered_input() const noexcept { return framer_.buffered(); }
+
+    /// True if part of a record has been received: bytes passed to
+    /// `collect_incoming_data` since the last `found_terminator()`, or bytes
+    /// held back in `buffered_input()`. Inside `handle_eof()` it says whether
+    /// the peer stopped in the middle of a record.
+    [[nodiscard]] bool record_in_progress() const noexcept { return framer_.record_in_progress(); }
+
+    /// A ready-made `collect_incoming_data`: appends `data` to a buffer of the
+    /// channel (Python's `_collect_incoming_data`).
+    void _collect_incoming_data(std::string_view data) { incoming_.append(data); }
+
+    /// Returns and clears what `_collect_incoming_data` gathered (Python's
+    /// `_get_data`).
+    std::string _get_data() { return std::exchange(incoming_, std::string()); }
+
+    // --------------------------------------------------------------- output
+
+    /// Queues `data` for sending and starts sending. The bytes are copied,
+    /// except bytes the channel received (a view given to
+    /// `collect_incoming_data`, for an echo): those are sent from the input
+    /// buffer, which is not read into again until they are. Pushing after
+    /// `close()` or after a queued `close_when_done()` marker is harmless: the
+    /// bytes are never sent.
+    ASYNCHAT_ALWAYS_INLINE void push(std::string_view data) {
+        // Kept small enough to inline into hooks: the rare paths are calls.
+        if (strand_.on_strand() && posted_from_other_thread(data)) return;
+        if (state_ == state::closed) return;
+        // Received bytes (the `data` of collect_incoming_data, say) are sent
+        // from the input buffer, not copied; the next read waits for them.
+        const std::string_view input = framer_.received();
+        if (detail::contains(input, data)) out_.push_borrowed(data);
+        else if (!out_.extend_borrowed(data, input)) out_.push(data, coalesce_limit());
+        // Inside a hook the write waits for the end of the read: it is cheaper
+        // to know that here than to ask send_next().
+        if (!delivering_) send_next();
+    }
+
+    /// Queues `data` without copying it and starts sending.
+    void push(std::string&& data) {
+        if (data.empty()) return;
+        if (auto self = foreign_caller()) {
+            post(std::move(self), [s = std::move(data)](async_chat& c) mutable { c.push(std::move(s)); });
+            return;
+        }
+        if (state_ == state::closed) return;
+        out_.push(std::move(data));
+        send_next();
+    }
+
+    /// Queues a NUL-terminated string (a literal, say).
+    /// @throws std::invalid_argument if `s` is null.
+    template <class CharPtr, std::enable_if_t<detail::is_char_pointer_v<CharPtr>, int> = 0>
+    void push(CharPtr s) {
+        if (s == nullptr) throw std::invalid_argument("asynchat::async_chat::push: null pointer");
+        push(std::string_view(s));
+    }
+
+    /// Queues a producer: an object whose `more()` returns the next bytes to
+    /// send, and an empty result once exhausted (see `is_producer_v`). It is
+    /// moved into the channel; pass a `std::shared_ptr` to keep a handle on
+    /// it. A plain string is pushed as is.
+    template <class P>
+    void push_with_producer(P&& producer) {
+        using T = std::remove_cv_t<std::remove_reference_t<P>>;
+        if constexpr (std::is_same_v<T, std::string> && std::is_rvalue_reference_v<P&&>) {
+            push(std::move(producer));
+        } else if constexpr (std::is_convertible_v<P&&, std::string_view>) {
+            push(std::string_view(producer));
+        } else {
+            static_assert(is_producer_v<T>,
+                          "asynchat::async_chat::push_with_producer: the argument must be bytes "
+                          "or have a 'more()' member returning std::string or std::string_view");
+            if (auto self = foreign_caller()) {
+                post(std::move(self), [p = T(std::forward<P>(producer))](async_chat& c) mutable {
+                    c.push_with_producer(std::move(p));
+                });
+                return;
+            }
+            if (state_ == state::closed) return;
+            out_.push_producer(std::forward<P>(producer));
+            send_next();
+        }
+    }
+
+    /// Queues a close marker: once everything queued before it is sent, the
+    /// channel calls `handle_close()` (which by default closes it). Anything
+    /// pushed after the marker is never sent.
+    void close_when_done() {
+        if (auto self = foreign_caller()) {
+            post(std::move(self), [](async_chat& c) { c.close_when_done(); });
+            return;
+        }
+        if (state_ == state::closed) return;
+        out_.push_close_marker();
+        send_next();
+    }
+
+    /// Drops unread input, collected data (`_get_data`) and the whole output
+    /// FIFO, close markers included. Bytes already handed to the socket by a
+    /// write in flight may still go out.
+    void discard_buffers() {
+        if (auto self = foreign_caller()) {
+            post(std::move(self), [](async_chat& c) { c.discard_buffers(); });
+            return;
+        }
+        framer_.discard();
+        incoming_.clear();
+        out_.clear();
+    }
+
+    /// Starts a write if something is queued, none is in flight and
+    /// `writable()` allows it. `push` calls it; call it yourself after
+    /// `writable()` turns true again.
+    void initiate_send() {
+        if (auto self = foreign_caller()) {
+            post(std::move(self), [](async_chat& c) { c.initiate_send(); });
+            return;
+        }
+        send_next();
+    }
+
+    /// Frames input held back while `readable()` was false and reads again.
+    /// Reading is re-checked by the channel after every completed write; call
+    /// this after `readable()` turns true for another reason.
+    void resume_reading() {
+        if (auto self = foreign_caller()) {
+            post(std::move(self), [](async_chat& c) { c.resume_reading(); });
+            return;
+        }
+        read_next();
+    }
+
+    // ------------------------------------------------------------- timeouts
+
+    using clock = std::chrono::steady_clock;
+
+    /// Calls `handle_timeout()` when no read or write has completed for `d`
+    /// (so a peer that neither sends nor reads what it is sent times out, and
+    /// one that keeps either going does not). A zero duration turns it off.
+    /// Counted from the call (or from `start()`), then from the last I/O.
+    /// May be called before `start()`, in the constructor.
+    void set_idle_timeout(clock::duration d) {
+        idle_timeout_ = d;
+        last_activity_ = clock::now();
+        arm_timer();
+    }
+
+    /// Calls `handle_timeout()` once, `d` from now, whatever the traffic (a
+    /// deadline for a request, as slowloris defences need). A new call
+    /// replaces the deadline; `expires_never()` removes it. Set before
+    /// `connect()`, it also bounds the connection attempt.
+    void expires_after(clock::duration d) {
+        deadline_ = clock::now() + d;
+        arm_timer();
+    }
+
+    /// Removes the deadline set by `expires_after()`.
+    void expires_never() { deadline_ = clock::time_point::max(); }
+
+    // ------------------------------------------------------------ lifecycle
+
+    /// Begins reading (and sending what was pushed) on a connected stream,
+    /// typically one just accepted.
+    /// @throws std::logic_error if the channel is not owned by a
+    ///         `std::shared_ptr`, or was already started, connected or closed.
+    void start() {
+        auto self = shared_or_throw("start");
+        if (state_ != state::idle)
+            throw std::logic_error("asynchat::async_chat::start: the channel was already started");
+        if (strand_.must_post()) {
+            post(std::move(self), [](async_chat& c) { c.open(); });
+            return;
+        }
+        open();
+    }
+
+    /// Connects to `peer`, then calls `handle_connect()`, starts reading and
+    /// sends what was pushed meanwhile. A failure goes to `handle_error`.
+    /// @throws std::logic_error as `start()` does.
+    void connect(const endpoint_type& peer) {
+        auto self = shared_or_throw("connect");
+        if (state_ != state::idle)
+            throw std::logic_error("asynchat::async_chat::connect: the channel was already started");
+        state_ = state::connecting;
+        arm_timer();  // a deadline set before connect() bounds the connection attempt
+        stream_.lowest_layer().async_connect(peer, [self = std::move(self)](const std::error_code& ec) {
+            static_cast<async_chat&>(*self).on_connect(ec);
+        });
+    }
+
+    /// Closes the stream at once. Pending operations end without calling any
+    /// hook; queued output is dropped. Idempotent. Does not call
+    /// `handle_close()` (that hook *reacts* to a close; this *is* one).
+    void close() {
+        if (auto self = foreign_caller()) {
+            post(std::move(self), [](async_chat& c) { c.close(); });
+            return;
+        }
+        if (state_ == state::closed) return;
+        state_ = state::closed;
+        std::error_code ignored;
+        stream_.lowest_layer().close(ignored);
+        if (timer_) timer_->cancel();
+        out_.clear();
+        framer_.discard();
+    }
+
+    /// True between a successful `start()`/`connect()` and `close()`.
+    [[nodiscard]] bool connected() const noexcept { return state_ == state::open; }
+
+    /// Bytes pushed and not yet written, counting a producer's output once it
+    /// has been asked for it.
+    [[nodiscard]] std::size_t queued_bytes() const noexcept { return out_.queued_bytes(); }
+
+    /// Pauses reading (and the delivery of records already read) while more
+    /// than `bytes` are queued for sending, as if `readable()` were false;
+    /// reading resumes once a write brings the queue down to `bytes`. A peer
+    /// that keeps sending requests but never reads the answers then stalls on
+    /// TCP flow control instead of growing the queue. `asynchat::no_limit`
+    /// (the default) turns it off. Producers need no bound: each holds at most
+    /// one piece, asked for only when the previous one was sent.
+    void set_output_high_water(std::size_t bytes) noexcept { high_water_ = bytes; }
+    [[nodiscard]] std::size_t output_high_water() const noexcept { return high_water_; }
+
+    /// The executor every hook runs on.
+    [[nodiscard]] executor_type get_executor() noexcept { return stream_.get_executor(); }
+
+    /// The underlying stream (for options, endpoints, shutdown, ...).
+    [[nodiscard]] Stream& socket() noexcept { return stream_; }
+    [[nodiscard]] const Stream& socket() const noexcept { return stream_; }
+
+    // --------------------------------------------- default (optional) hooks
+
+    /// Called once `connect()` has succeeded, before reading starts.
+    void handle_connect() {}
+
+    /// Called when the peer has ended its side of the connection (EOF). No
+    /// more input will come; `buffered_input()` holds bytes never passed on
+    /// (a partial terminator) and `record_in_progress()` says whether a
+    /// record was cut off. Calls `handle_close()`, as Python does: queued
+    /// output is dropped. To finish sending first, declare
+    /// `void handle_eof() { close_when_done(); }`.
+    void handle_eof() { derived().handle_close(); }
+
+    /// Called when the peer resets the connection (or an error says it is
+    /// gone), after the default `handle_eof()`, and when a
+    /// `close_when_done()` marker is reached. Closes the channel.
+    void handle_close() { derived().close(); }
+
+    /// Called for an I/O error other than a disconnect. Calls `handle_close()`.
+    void handle_error(const std::error_code& /*ec*/) { derived().handle_close(); }
+
+    /// Called, inside the `catch` block, when a hook or producer throws.
+    /// Prints one line to stderr (as Python's asyncore does) and calls
+    /// `handle_close()`.
+    void handle_error(std::exception_ptr error) {
+        detail::print_uncaptured(error, ", closing channel");
+        derived().handle_close();
+    }
+
+    /// While false, the channel does not read and does not deliver records
+    /// already read. See `resume_reading()`.
+    bool readable() { return true; }
+
+    /// While false, the channel does not start writes. See `initiate_send()`.
+    bool writable() { return true; }
+
+    /// Called when the idle timeout or the deadline passes. Reports
+    /// `error::timed_out` to `handle_error` (which by default closes).
+    void handle_timeout() { report_error(make_error_code(error::timed_out)); }
+
+    /// Called once when a record grows past `set_record_limit()`, with the
+    /// size it would reach (or the byte count declared). Returns what to do.
+    overflow handle_record_too_long(std::size_t /*size*/) { return overflow::close; }
+
+protected:
+    /// Takes a connected stream, typically an accepted socket; then `start()`.
+    explicit async_chat(Stream stream) : stream_(std::move(stream)), strand_(stream_.get_executor()) {}
+
+    /// Builds the stream from `args` (an `asio::io_context&`, an executor,
+    /// ...) for a client channel; then `connect()`.
+    template <class Arg, class... Args,
+              std::enable_if_t<std::is_constructible_v<Stream, Arg&&, Args&&...> &&
+                                   !std::is_same_v<std::decay_t<Arg>, Stream>,
+                               int> = 0>
+    explicit async_chat(Arg&& arg, Args&&... args)
+        : stream_(std::forward<Arg>(arg), std::forward<Args>(args)...),
+          strand_(stream_.get_executor()) {}
+
+    // Protected and non-virtual: the channel is owned and destroyed as Derived.
+    ~async_chat() {
+        // Checked here, where Derived is complete.
+        static_assert(detail::has_collect_incoming_data<Derived>::value,
+                      "asynchat::async_chat: Derived must define a public "
+                      "'void collect_incoming_data(std::string_view data)'");
+        static_assert(detail::has_found_terminator<Derived>::value,
+                      "asynchat::async_chat: Derived must define a public 'void found_terminator()'");
+        static_assert(Derived::ac_in_buffer_size > 0,
+                      "asynchat::async_chat: ac_in_buffer_size must be positive");
+        static_assert(Derived::ac_out_buffer_size > 0,
+                      "asynchat::async_chat: ac_out_buffer_size must be positive");
+    }
+
+private:
+    enum class state : unsigned char { idle, connecting, open, closed };
+
+    // Feeds the framer's callbacks to Derived, and pauses it while reading is.
+    struct sink {
+        async_chat& channel;
+        void collect_incoming_data(std::string_view data) {
+            if constexpr (detail::has_collect_incoming_data<Derived>::value)
+                channel.derived().collect_incoming_data(data);
+        }
+        void found_terminator() {
+            if constexpr (detail::has_found_terminator<Derived>::value)
+                channel.derived().found_terminator();
+        }
+        overflow record_too_long(std::size_t size) {
+            const overflow policy = channel.derived().handle_record_too_long(size);
+            if (policy == overflow::skip && channel.framer_.can_skip()) return overflow::skip;
+            channel.report_error(make_error_code(error::record_too_long));
+            return overflow::close;
+        }
+        bool framing_paused() {
+            // (After close() nothing is left to frame: close() discards the input.)
+            if (channel.may_read()) return false;
+            channel.held_ = true;
+            return true;
+        }
+    };
+
+    Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+
+    static constexpr std::size_t coalesce_limit() noexcept {
+        return Derived::ac_out_buffer_size < 4096 ? Derived::ac_out_buffer_size : 4096;
+    }
+
+    std::shared_ptr<Derived> shared_or_throw(const char* what) {
+        auto self = this->weak_from_this().lock();
+        if (!self)
+            throw std::logic_error(std::string("asynchat::async_chat::") + what +
+                                   ": the channel must be owned by a std::shared_ptr "
+                                   "(create it with std::make_shared)");
+        return self;
+    }
+
+    // The owner, if this call comes from outside the channel's strand and
+    // must be posted to it; null otherwise. A channel nobody shares yet (not
+    // owned by a shared_ptr, or still in its constructor) is safe to call here.
+    std::shared_ptr<Derived> foreign_caller() {
+        return strand_.must_post() ? this->weak_from_this().lock() : nullptr;
+    }
+
+    // push(string_view) from outside the channel's strand: posts a copy.
+    bool posted_from_other_thread(std::string_view data) {
+        auto self = foreign_caller();
+        if (!self) return false;
+        if (!data.empty())
+            post(std::move(self), [s = std::string(data)](async_chat& c) mutable { c.push(std::move(s)); });
+        return true;
+    }
+
+    // Runs f(channel) on the channel's executor, keeping the channel alive.
+    template <class F>
+    void post(std::shared_ptr<Derived> self, F&& f) {
+        auto ex = stream_.get_executor();
+        asio::post(ex, [self = std::move(self), f = std::forward<F>(f)]() mutable {
+            f(static_cast<async_chat&>(*self));
+        });
+    }
+
+    void open() {
+        if (state_ != state::idle) return;
+        become_open();
+        read_next();
+        send_next();
+    }
+
+    void become_open() {
+        state_ = state::open;
+        last_activity_ = clock::now();
+        arm_timer();
+        if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>) {
+            if (Derived::tcp_nodelay) {
+                std::error_code ignored;  // not every socket supports it; not fatal
+                stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+            }
+        }
+    }
+
+    void on_connect(const std::error_code& ec) {
+        if (state_ != state::connecting) return;  // closed meanwhile
+        if (ec) {
+            report_error(ec);
+            return;
+        }
+        become_open();
+        guarded([this] { derived().handle_connect(); });
+        read_next();
+        send_next();
+    }
+
+    // ---- read loop: one read in flight at most; records framed in place.
+
+    void read_next() {
+        if (state_ != state::open || reading_ || delivering_) return;
+        if (held_) {
+            // Deliver what was held back while readable() was false.
+            held_ = false;
+            deliver();
+            if (state_ != state::open || held_) return;
+        }
+        // Received bytes still queued for sending live in the input buffer.
+        if (out_.borrowing()) return;
+        guarded([&] {
+            if (!may_read() || state_ != state::open) return;
+            char* room = framer_.prepare(Derived::ac_in_buffer_size);
+            stream_.async_read_some(asio::buffer(room, Derived::ac_in_buffer_size),
+                                    [self = this->shared_from_this()](const std::error_code& ec,
+                                                                      std::size_t n) {
+                                        static_cast<async_chat&>(*self).on_read(ec, n);
+                                    });
+            reading_ = true;
+        });
+    }
+
+    void on_read(const std::error_code& ec, std::size_t n) {
+        reading_ = false;
+        if (state_ != state::open) return;  // closed meanwhile: no hook runs
+        note_activity();
+        framer_.commit(n);
+        if (n != 0) deliver();
+        if (state_ != state::open) return;
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+            io_failed(ec);  // would_block: nothing to read yet, as CPython ignores (bpo-16133)
+            return;
+        }
+        read_next();
+    }
+
+    // Frames the buffered input. Writes wait until the whole read is framed,
+    // so its responses leave in one gathered write.
+    void deliver() {
+        delivering_ = true;
+        try {
+            sink s{*this};
+            framer_.process(s);
+        } catch (...) {
+            delivering_ = false;
+            report_exception();
+        }
+        delivering_ = false;
+        send_next();
+    }
+
+    // ---- write loop: one write in flight at most.
+
+    void send_next() {
+        if (state_ != state::open || writing_ || delivering_ || out_.empty()) return;
+        writing_ = true;  // also keeps producers from re-entering through push()
+        bool allowed = false;
+        bool started = false;
+        guarded([&] {
+            if (!derived().writable()) return;
+            allowed = true;
+            iov_.clear();
+            const std::size_t bytes =
+                out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
+                            [&](const char* p, std::size_t n) { iov_.add(p, n); });
+            if (bytes == 0 || state_ != state::open) return;
+            stream_.async_write_some(iov_.filled(), [self = this->shared_from_this()](
+                                                  const std::error_code& ec, std::size_t n) {
+                static_cast<async_chat&>(*self).on_write(ec, n);
+            });
+            started = true;
+        });
+        if (started) return;
+        // Not started (or failed to start): consume(0) ends a gathered flight.
+        if (out_.in_flight()) out_.consume(0);
+        writing_ = false;
+        if (allowed && state_ == state::open && out_.close_marker_first()) {
+            out_.pop_close_marker();
+            guarded([this] { derived().handle_close(); });
+        }
+    }
+
+    void on_write(const std::error_code& ec, std::size_t n) {
+        writing_ = false;
+        out_.consume(n);
+        if (state_ != state::open) return;
+        note_activity();
+        if (ec) {
+            io_failed(ec);
+            return;
+        }
+        send_next();
+        read_next();  // flow control: readable() may have turned true
+    }
+
+    // ---- timeouts: one timer, armed for the earlier of the deadline and the
+    // idle limit. I/O only records the time; the timer re-checks when it
+    // fires, so the hot path never touches the timer queue.
+
+    void note_activity() noexcept {
+        if (idle_timeout_ != clock::duration::zero()) last_activity_ = clock::now();
+    }
+
+    clock::time_point next_timeout() const noexcept {
+        clock::time_point due = deadline_;
+        if (idle_timeout_ != clock::duration::zero() && last_activity_ + idle_timeout_ < due)
+            due = last_activity_ + idle_timeout_;
+        return due;
+    }
+
+    void arm_timer() {
+        // Only once started or connecting: the wait must hold the channel
+        // alive, and before start() it may not be owned by a shared_ptr yet.
+        if (state_ != state::open && state_ != state::connecting) return;
+        const clock::time_point due = next_timeout();
+        if (due == clock::time_point::max()) return;  // a pending wait re-checks and stops
+        if (!timer_) timer_.emplace(stream_.get_executor());
+        if (timer_waiting_ && timer_->expiry() <= due) return;  // wakes early enough
+        timer_->expires_at(due);  // cancels a later wait, if any
+        timer_waiting_ = true;
+        timer_->async_wait([self = this->shared_from_this(), this, generation = ++timer_generation_](
+                               const std::error_code&) {
+            if (generation != timer_generation_) return;  // superseded by a new wait
+            timer_waiting_ = false;
+            on_timer();
+        });
+    }
+
+    void on_timer() {
+        if (state_ == state::closed) return;
+        const clock::time_point now = clock::now();
+        const bool deadline_passed = deadline_ <= now;
+        const bool idle = idle_timeout_ != clock::duration::zero() && last_activity_ + idle_timeout_ <= now;
+        if (deadline_passed || idle) {
+            if (deadline_passed) deadline_ = clock::time_point::max();
+            if (idle) last_activity_ = now;  // one call per idle period
+            guarded([this] { derived().handle_timeout(); });
+        }
+        arm_timer();
+    }
+
+    // ---- errors
+
+    void io_failed(const std::error_code& ec) {
+        if (ec == asio::error::eof)
+            guarded([this] { derived().handle_eof(); });
+        else if (detail::is_disconnect(ec))
+            guarded([this] { derived().handle_close(); });
+        else
+            report_error(ec);
+    }
+
+    // Reading is allowed: the user's readable() and the output high water.
+    bool may_read() { return queued_bytes() <= high_water_ && derived().readable(); }
+
+    template <class F>
+    void guarded(F&& f) noexcept {
+        try {
+            f();
+        } catch (...) {
+            report_exception();
+        }
+    }
+
+    // Must be called inside a catch block.
+    void report_exception() noexcept {
+        try {
+            if constexpr (detail::has_handle_error_exception<Derived>::value)
+                derived().handle_error(std::current_exception());
+            else if constexpr (detail::has_handle_error_noargs<Derived>::value)
+                derived().handle_error();
+            else
+                async_chat::handle_error(std::current_exception());  // hidden by Derived
+        } catch (...) {
+            close();  // the error handler failed too: close without another dispatch
+        }
+    }
+
+    void report_error(const std::error_code& ec) noexcept {
+        try {
+            if constexpr (detail::has_handle_error_code<Derived>::value)
+                derived().handle_error(ec);
+            else if constexpr (detail::has_handle_error_noargs<Derived>::value)
+                derived().handle_error();
+            else
+                async_chat::handle_error(ec);  // hidden by Derived
+        } catch (...) {
+            close();
+        }
+    }
+
+    Stream stream_;
+    detail::strand_check<executor_type> strand_;
+    framer framer_;
+    output_queue out_;
+    detail::gathered_buffers iov_;  // the pieces of the write in flight
+    std::string incoming_;  // for _collect_incoming_data / _get_data
+    state state_ = state::idle;
+    bool reading_ = false;     // a read is in flight
+    bool writing_ = false;     // a write is in flight (or being gathered)
+    bool delivering_ = false;  // framing a read: sends wait until it is done
+    bool held_ = false;        // delivery stopped because readable() was false
+
+    std::size_t high_water_ = no_limit;
+    std::optional<asio::steady_timer> timer_;  // made on first use of a timeout
+    clock::duration idle_timeout_{};
+    clock::time_point last_activity_{};
+    clock::time_point deadline_ = clock::time_point::max();
+    unsigned timer_generation_ = 0;
+    bool timer_waiting_ = false;
+};
+
+} // namespace asynchat
+
+#endif // ASYNCHAT_ASYNC_CHAT_HPP

@@ -1,0 +1,53 @@
+// Copyright (c) 2026 The asynchat for C++ authors.
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#ifndef ASYNCHAT_ERROR_HPP
+#define ASYNCHAT_ERROR_HPP
+
+#include <string>
+#include <system_error>
+#include <type_traits>
+
+namespace asynchat {
+
+/// The library's own error codes, in the category named "asynchat". They
+/// reach `handle_error(const std::error_code&)` like I/O errors.
+enum class error {
+    /// A record grew past `set_record_limit()` and the overflow policy was
+    /// `overflow::close`.
+    record_too_long = 1,
+    /// The idle timeout or the deadline passed (the default `handle_timeout()`).
+    timed_out,
+};
+
+namespace detail {
+class error_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "asynchat"; }
+    std::string message(int value) const override {
+        switch (static_cast<error>(value)) {
+        case error::record_too_long: return "record longer than the limit";
+        case error::timed_out: return "timed out";
+        }
+        return "unknown asynchat error";
+    }
+};
+} // namespace detail
+
+/// The category of `asynchat::error`.
+inline const std::error_category& error_category() noexcept {
+    static const detail::error_category_impl category;
+    return category;
+}
+
+inline std::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+} // namespace asynchat
+
+namespace std {
+template <>
+struct is_error_code_enum<asynchat::error> : true_type {};
+} // namespace std
+
+#endif // ASYNCHAT_ERROR_HPP

@@ -1,0 +1,323 @@
+// Copyright (c) 2026 The asynchat for C++ authors.
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#ifndef ASYNCHAT_OUTPUT_QUEUE_HPP
+#define ASYNCHAT_OUTPUT_QUEUE_HPP
+
+#include <asynchat/detail/any_producer.hpp>
+#include <asynchat/detail/config.hpp>
+#include <asynchat/fifo.hpp>
+#include <asynchat/producer.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace asynchat {
+
+/// The producer FIFO of `async_chat`, without the socket: what to send next.
+///
+/// Holds pushed bytes, producers and close markers in order. A writer asks
+/// `gather()` for the next bytes (as pointer/length pieces ready for one
+/// gathered write), writes them, then reports how many went out with
+/// `consume()`. Between the two the write is *in flight*: those pieces stay
+/// valid whatever is pushed or cleared meanwhile.
+///
+/// - Pushed views are copied; small copies are appended to one buffer, so
+///   many small pushes cost one allocation per write, not one per push.
+/// - Pushed `std::string` rvalues are moved in and sent from where they are.
+/// - A producer is asked for a piece only when everything before it has been
+///   gathered, and for its next piece only after the previous one was fully
+///   sent (Python asks at the head of the queue; the bytes are the same).
+/// - Gathering stops at a close marker; `close_marker_first()` then says
+///   everything before it has been sent.
+class output_queue {
+public:
+    /// Queues a copy of `bytes`. Copies smaller than `coalesce_limit` share one
+    /// buffer of that size.
+    ASYNCHAT_ALWAYS_INLINE void push(std::string_view bytes, std::size_t coalesce_limit = 4096) {
+        const std::size_t n = bytes.size();
+        // The hot path: append to the open copy buffer, no allocation.
+        if (open_copy_ != nullptr && open_copy_->capacity - open_copy_->end >= n) {
+            copy_bytes(open_copy_->copy.get() + open_copy_->end, bytes.data(), n);
+            open_copy_->end += n;
+            queued_bytes_ += n;
+            return;
+        }
+        if (n != 0) push_new_copy(bytes, coalesce_limit);
+    }
+
+private:
+    void push_new_copy(std::string_view bytes, std::size_t coalesce_limit) {
+        const std::size_t n = bytes.size();
+        queued_bytes_ += n;
+        entry e;
+        e.capacity = n < coalesce_limit ? coalesce_limit : n;
+        e.copy.reset(new char[e.capacity]);
+        copy_bytes(e.copy.get(), bytes.data(), n);
+        e.end = n;
+        entries_.push(std::move(e));
+        open_copy_ = n < coalesce_limit ? &entries_.last() : nullptr;
+        open_borrow_ = nullptr;
+    }
+
+public:
+    /// Queues bytes without copying them or owning them: the caller keeps them
+    /// valid and unchanged until `borrowing()` turns false. A view that
+    /// continues the previous borrowed one merges with it into one piece.
+    ASYNCHAT_ALWAYS_INLINE void push_borrowed(std::string_view bytes) {
+        const std::size_t n = bytes.size();
+        if (n == 0) return;
+        queued_bytes_ += n;
+        if (open_borrow_ != nullptr && open_borrow_->borrowed + open_borrow_->end == bytes.data()) {
+            open_borrow_->end += n;
+            return;
+        }
+        entry e;
+        e.borrowed = bytes.data();
+        e.end = n;
+        push_entry(std::move(e));
+        ++borrowed_entries_;
+        open_borrow_ = &entries_.last();
+    }
+
+    /// If `bytes` equal the bytes of `source` that follow the last borrowed
+    /// view, extends that view over them and returns true (an echo that
+    /// re-adds the terminator it was not given then costs no copy).
+    ASYNCHAT_ALWAYS_INLINE bool extend_borrowed(std::string_view bytes, std::string_view source) {
+        if (open_borrow_ == nullptr || bytes.empty()) return false;
+        const char* next = open_borrow_->borrowed + open_borrow_->end;
+        const auto at = reinterpret_cast<std::uintptr_t>(next);
+        const auto first = reinterpret_cast<std::uintptr_t>(source.data());
+        if (at < first || at - first + bytes.size() > source.size()) return false;
+        for (std::size_t i = 0; i < bytes.size(); ++i)
+            if (next[i] != bytes[i]) return false;
+        open_borrow_->end += bytes.size();
+        queued_bytes_ += bytes.size();
+        return true;
+    }
+
+    /// True while some queued bytes are borrowed (see `push_borrowed`).
+    [[nodiscard]] bool borrowing() const noexcept { return borrowed_entries_ != 0; }
+
+    /// Queues `bytes` without copying them.
+    void push(std::string&& bytes) {
+        if (bytes.empty()) return;
+        queued_bytes_ += bytes.size();
+        entry e;
+        e.data = std::move(bytes);
+        e.end = e.data.size();
+        push_entry(std::move(e));
+    }
+
+    /// Queues a producer (see `is_producer_v`).
+    template <class P>
+    void push_producer(P&& producer) {
+        entry e;
+        e.producer = detail::make_any_producer(std::forward<P>(producer));
+        push_entry(std::move(e));
+    }
+
+    /// Queues a close marker: nothing after it is gathered.
+    void push_close_marker() {
+        entry e;
+        e.close_marker = true;
+        push_entry(std::move(e));
+    }
+
+    /// True if nothing at all is queued: no bytes, producer or marker.
+    [[nodiscard]] bool empty() const noexcept { return entries_.is_empty(); }
+
+    /// Bytes queued and not yet reported sent, counting producers' pieces once
+    /// fetched (a producer's future output is unknown).
+    [[nodiscard]] std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+
+    /// True between a `gather()` that returned bytes and its `consume()`.
+    [[nodiscard]] bool in_flight() const noexcept { return in_flight_entries_ != 0; }
+
+    /// True if the oldest entry is a close marker and no write is in flight:
+    /// everything queued before it has been sent.
+    [[nodiscard]] bool close_marker_first() const noexcept {
+        return !in_flight() && !entries_.is_empty() && entries_[0].close_marker;
+    }
+
+    /// Removes the close marker reported by `close_marker_first()`.
+    void pop_close_marker() noexcept {
+        if (close_marker_first()) drop_first();
+    }
+
+    /// Collects the next bytes to send, oldest first, by calling
+    /// `emit(const char* data, std::size_t size)` at most `max_pieces` times
+    /// for at most `max_bytes` bytes in all; returns the number of bytes.
+    /// Asks producers for pieces as it reaches them, so it may run user code:
+    /// a producer that throws leaves the queue as it was before that call,
+    /// and one that pushes or clears the queue is handled.
+    /// Precondition: no write in flight.
+    template <class Emit>
+    std::size_t gather(std::size_t max_bytes, std::size_t max_pieces, Emit&& emit) {
+        gathering_ = true;
+        struct finish {
+            output_queue& q;
+            ~finish() {
+                q.gathering_ = false;
+                if (q.clear_requested_) {  // a producer cleared the queue
+                    q.clear_requested_ = false;
+                    q.open_copy_ = q.open_borrow_ = nullptr;
+                    q.borrowed_entries_ = 0;
+                    q.entries_.clear();
+                    q.queued_bytes_ = 0;
+                    q.in_flight_entries_ = 0;
+                }
+            }
+        } guard{*this};
+
+        std::size_t total = 0;
+        std::size_t pieces = 0;
+        std::size_t i = 0;
+        while (i < entries_.size() && pieces < max_pieces && total < max_bytes) {
+            entry* e = &entries_[i];
+            if (e->close_marker) break;
+            if (e->producer && e->offset == e->end) {
+                std::string piece = e->producer->more();
+                if (clear_requested_) return 0;  // `guard` clears; nothing is sent
+                e = &entries_[i];  // more() may have pushed; the entry did not move
+                if (piece.empty()) {
+                    e->producer.reset();  // exhausted: now an empty entry
+                    e->data.clear();
+                } else {
+                    queued_bytes_ += piece.size();
+                    e->data = std::move(piece);
+                }
+                e->offset = 0;
+                e->end = e->data.size();
+            }
+            const std::size_t avail = e->end - e->offset;
+            if (avail == 0) {
+                if (i == 0) drop_first();
+                else ++i;
+                continue;
+            }
+            const std::size_t take = std::min(avail, max_bytes - total);
+            emit(e->bytes() + e->offset, take);
+            total += take;
+            ++pieces;
+            ++i;
+            // A producer's next piece must wait until this one is sent.
+            if (e->producer || take < avail) break;
+        }
+        in_flight_entries_ = total != 0 ? i : 0;
+        if (total != 0) open_copy_ = open_borrow_ = nullptr;  // never append to bytes in flight
+        return total;
+    }
+
+    /// Ends the write in flight: `n` bytes of what `gather()` returned were
+    /// sent (fewer on a partial write; 0 on failure). Unsent bytes are
+    /// gathered again next time, unless `clear()` was called meanwhile.
+    void consume(std::size_t n) noexcept {
+        std::size_t spanned = in_flight_entries_;
+        in_flight_entries_ = 0;
+        if (drop_in_flight_) {
+            drop_in_flight_ = false;
+            for (; spanned != 0 && !entries_.is_empty(); --spanned) {
+                queued_bytes_ -= entries_[0].end - entries_[0].offset;
+                drop_first();
+            }
+            return;
+        }
+        queued_bytes_ -= std::min(n, queued_bytes_);
+        while (!entries_.is_empty()) {
+            entry& e = entries_[0];
+            if (e.close_marker) break;
+            const std::size_t avail = e.end - e.offset;
+            if (n < avail) {
+                e.offset += n;
+                break;
+            }
+            n -= avail;
+            if (e.producer) {
+                e.data = std::string();  // sent: free it; more() refills it
+                e.offset = e.end = 0;
+                break;
+            }
+            drop_first();
+        }
+    }
+
+    /// Drops everything queued: bytes, producers, markers. Entries of a write
+    /// in flight stay alive until its `consume()`, then go too.
+    void clear() noexcept {
+        if (gathering_) {
+            clear_requested_ = true;
+            return;
+        }
+        open_copy_ = open_borrow_ = nullptr;
+        if (in_flight()) {
+            entries_.truncate(in_flight_entries_);
+            borrowed_entries_ = 0;
+            for (const entry& e : entries_) borrowed_entries_ += e.borrowed != nullptr;
+            drop_in_flight_ = true;
+            queued_bytes_ = 0;
+            for (const entry& e : entries_) queued_bytes_ += e.end - e.offset;
+        } else {
+            entries_.clear();
+            queued_bytes_ = 0;
+            borrowed_entries_ = 0;
+        }
+    }
+
+private:
+    struct entry {
+        std::string data;               // moved-in bytes; for a producer, its piece
+        std::unique_ptr<char[]> copy;   // or: our copy buffer (uninitialised past `end`)
+        const char* borrowed = nullptr; // or: bytes we do not own (push_borrowed)
+        std::size_t capacity = 0;       // of `copy`
+        std::size_t end = 0;            // bytes in use
+        std::size_t offset = 0;         // bytes already sent
+        std::unique_ptr<detail::any_producer> producer;  // set for a producer
+        bool close_marker = false;
+
+        const char* bytes() const noexcept {
+            return copy ? copy.get() : borrowed != nullptr ? borrowed : data.data();
+        }
+    };
+
+    // Small copies (a CRLF) are cheaper inline than through a memcpy call.
+    static void copy_bytes(char* to, const char* from, std::size_t n) noexcept {
+        if (n <= 16) {
+            for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+        } else {
+            std::memcpy(to, from, n);
+        }
+    }
+
+    void push_entry(entry&& e) {
+        entries_.push(std::move(e));
+        open_copy_ = open_borrow_ = nullptr;  // later bytes must not jump ahead of this entry
+    }
+
+    void drop_first() noexcept {
+        entry& e = entries_[0];
+        if (open_copy_ == &e) open_copy_ = nullptr;
+        if (open_borrow_ == &e) open_borrow_ = nullptr;
+        if (e.borrowed != nullptr) --borrowed_entries_;
+        entries_.drop_first();
+    }
+
+    fifo<entry> entries_;
+    entry* open_copy_ = nullptr;    // the last entry, a copy buffer with room, not in flight
+    entry* open_borrow_ = nullptr;  // the last entry, borrowed, not in flight
+    std::size_t borrowed_entries_ = 0;
+    std::size_t queued_bytes_ = 0;
+    std::size_t in_flight_entries_ = 0;  // entries spanned by the write in flight
+    bool drop_in_flight_ = false;        // clear() during the flight
+    bool gathering_ = false;
+    bool clear_requested_ = false;       // clear() from a producer during gather()
+};
+
+} // namespace asynchat
+
+#endif // ASYNCHAT_OUTPUT_QUEUE_HPP

@@ -1,0 +1,16 @@
+// expect: push
+// Python raises TypeError for push(10); here it does not compile.
+#include <asynchat/async_chat.hpp>
+
+class session : public asynchat::async_chat<session> {
+public:
+    explicit session(asio::ip::tcp::socket s) : async_chat(std::move(s)) {}
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+};
+
+int main() {
+    asio::io_context ctx;
+    auto s = std::make_shared<session>(asio::ip::tcp::socket(ctx));
+    s->push(10);
+}

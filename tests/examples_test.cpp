@@ -1,0 +1,94 @@
+// The example servers, run as the real binaries and spoken to over TCP.
+#include "support/process.hpp"
+
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/read.hpp>
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/write.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#ifndef ASYNCHAT_EXAMPLES_DIR
+#error "ASYNCHAT_EXAMPLES_DIR must name the directory of the example binaries"
+#endif
+
+namespace {
+
+// A blocking line client: enough for end-to-end checks.
+class line_client {
+public:
+    explicit line_client(const asio::ip::tcp::endpoint& where) : socket_(ctx_) { socket_.connect(where); }
+    void send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+    std::string line() {
+        asio::read_until(socket_, buf_, "\r\n");
+        std::string l;
+        std::istream in(&buf_);
+        std::getline(in, l);
+        if (!l.empty() && l.back() == '\r') l.pop_back();
+        return l;
+    }
+    // Everything until the server closes.
+    std::string rest() {
+        std::error_code ec;
+        asio::read(socket_, buf_, ec);
+        return {asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data())};
+    }
+
+private:
+    asio::io_context ctx_;
+    asio::ip::tcp::socket socket_;
+    asio::streambuf buf_;
+};
+
+} // namespace
+
+TEST_CASE("echo_server echoes lines and says bye", "[examples]") {
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/echo_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    line_client c(where);
+    c.send("hello\r\nwor");
+    c.send("ld\nquit\r\n");
+    CHECK(c.line() == "hello");
+    CHECK(c.line() == "world");
+    CHECK(c.line() == "bye");
+    CHECK(c.rest().empty());
+    CHECK(server.terminate() == 0);
+}
+
+TEST_CASE("echo_server refuses bad arguments with usage", "[examples]") {
+    test::child_process bad({ASYNCHAT_EXAMPLES_DIR "/echo_server", "--bogus"});
+    CHECK(bad.wait() == 2);
+}
+
+TEST_CASE("chat_server: nicknames, broadcast, /who, /nick and /quit", "[examples]") {
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/chat_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    line_client alice(where), bob(where);
+    CHECK(alice.line() == "Welcome to the chat room. Your nickname?");
+    CHECK(bob.line() == "Welcome to the chat room. Your nickname?");
+    alice.send("alice\r\n");
+    CHECK(alice.line() == "* alice has joined");
+    CHECK(alice.line() == "* you are alice; /who, /nick NAME, /quit");
+    bob.send("alice\r\n");
+    CHECK(bob.line() == "* that nickname is taken or invalid; another?");
+    bob.send("bob\r\n");
+    CHECK(alice.line() == "* bob has joined");
+    CHECK(bob.line() == "* bob has joined");
+    CHECK(bob.line() == "* you are bob; /who, /nick NAME, /quit");
+    alice.send("hi bob\r\n");
+    CHECK(alice.line() == "alice: hi bob");
+    CHECK(bob.line() == "alice: hi bob");
+    bob.send("/who\r\n");
+    CHECK(bob.line() == "* here: alice, bob");
+    bob.send("/nick robert\r\n");
+    CHECK(alice.line() == "* bob is now known as robert");
+    CHECK(bob.line() == "* bob is now known as robert");
+    bob.send("/quit\r\n");
+    CHECK(bob.line() == "* bye");
+    CHECK(alice.line() == "* robert has left");
+    CHECK(server.terminate() == 0);
+}

@@ -1,0 +1,181 @@
+// The HTTP example's request parsing and path resolution, without sockets.
+#include "files.hpp"
+#include "request.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace {
+
+int status_of(const std::string& head) {
+    const http::parsed p = http::parse_head(head);
+    return p.req ? 0 : p.error.status;
+}
+
+} // namespace
+
+TEST_CASE("a well-formed request is parsed", "[http][parse]") {
+    const auto p = http::parse_head("GET /a%20b/c?x=1 HTTP/1.1\r\nHost: example\r\nX-Thing:  value with spaces \t");
+    REQUIRE(p.req);
+    CHECK(p.req->method == "GET");
+    CHECK(p.req->target == "/a%20b/c?x=1");
+    CHECK(p.req->path == "/a b/c");
+    CHECK(p.req->minor_version == 1);
+    CHECK(p.req->keep_alive);
+    CHECK(p.req->field("host") == std::string_view("example"));
+    CHECK(p.req->field("x-thing") == std::string_view("value with spaces"));
+}
+
+TEST_CASE("empty lines before a request are allowed; an empty head is nothing", "[http][parse]") {
+    CHECK(http::parse_head("\r\n\r\nGET / HTTP/1.0").req);
+    CHECK(http::parse_head("").empty);
+    CHECK(http::parse_head("\r\n").empty);
+}
+
+TEST_CASE("connection semantics of HTTP/1.0 and HTTP/1.1", "[http][parse]") {
+    CHECK_FALSE(http::parse_head("GET / HTTP/1.0").req->keep_alive);
+    CHECK(http::parse_head("GET / HTTP/1.0\r\nConnection: Keep-Alive").req->keep_alive);
+    CHECK_FALSE(http::parse_head("GET / HTTP/1.1\r\nHost: h\r\nConnection: close").req->keep_alive);
+    CHECK_FALSE(http::parse_head("GET / HTTP/1.1\r\nHost: h\r\nConnection: foo, Close").req->keep_alive);
+}
+
+TEST_CASE("malformed request lines are refused", "[http][parse]") {
+    CHECK(status_of("GET  / HTTP/1.1\r\nHost: h") == 400);     // double space
+    CHECK(status_of("GET\t/ HTTP/1.1\r\nHost: h") == 400);     // tab
+    CHECK(status_of("GET / HTTP/1.1 \r\nHost: h") == 400);     // trailing space
+    CHECK(status_of("GET /") == 400);                           // HTTP/0.9
+    CHECK(status_of("GET / http/1.1\r\nHost: h") == 400);      // lowercase
+    CHECK(status_of("GET / HTTP/2.0\r\nHost: h") == 505);
+    CHECK(status_of("GET / HTTP/3.45\r\nHost: h") == 400);     // not DIGIT.DIGIT
+    CHECK(status_of("G(T / HTTP/1.1\r\nHost: h") == 400);      // not a token
+    CHECK(status_of("GET x HTTP/1.1\r\nHost: h") == 400);      // not origin-form
+    CHECK(status_of("GET /%zz HTTP/1.1\r\nHost: h") == 400);   // bad escape
+    CHECK(status_of("GET /%00 HTTP/1.1\r\nHost: h") == 400);   // NUL
+    CHECK(status_of("GET /a% HTTP/1.1\r\nHost: h") == 400);    // truncated escape
+    CHECK(status_of("GET /\x7f HTTP/1.1\r\nHost: h") == 400);
+}
+
+TEST_CASE("absolute-form targets are reduced to their path", "[http][parse]") {
+    const auto p = http::parse_head("GET http://example.com/x/y?q HTTP/1.1\r\nHost: example.com");
+    REQUIRE(p.req);
+    CHECK(p.req->path == "/x/y");
+}
+
+TEST_CASE("bare CR, bare LF and NUL in the head are refused", "[http][parse]") {
+    CHECK(status_of("GET / HTTP/1.1\nHost: h") == 400);
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\nX: y") == 400);
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\rX: y") == 400);
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nX-Abc: \rxTransfer-Encoding: chunked") == 400);
+    CHECK(status_of(std::string("GET / HTTP/1.1\r\nHost: h\0", 24)) == 400);
+}
+
+TEST_CASE("malformed field lines are refused", "[http][parse]") {
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked") == 400);  // space before colon
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\n: empty") == 400);
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nNo colon here") == 400);
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nFoo: bar\r\n Content-Length: 38") == 400);  // obs-fold
+    CHECK(status_of("GET / HTTP/1.1\r\n Host: h") == 400);  // whitespace after the start line
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nX\x01Y: 1") == 400);
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: h\r\nX: a\x7f") == 400);
+}
+
+TEST_CASE("Host is required once in HTTP/1.1", "[http][parse]") {
+    CHECK(status_of("GET / HTTP/1.1") == 400);
+    CHECK(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b") == 400);
+    CHECK(status_of("GET / HTTP/1.0") == 0);
+}
+
+TEST_CASE("Content-Length is strict", "[http][parse]") {
+    const std::string base = "POST /echo HTTP/1.1\r\nHost: h\r\n";
+    CHECK(http::parse_head(base + "Content-Length: 42").req->content_length == 42u);
+    CHECK(http::parse_head(base + "Content-Length: 007").req->content_length == 7u);
+    CHECK(http::parse_head(base + "Content-Length: 5 ").req->content_length == 5u);  // OWS
+    for (const char* bad : {"", "-1", "+5", "0x10", "5e1", "4 2", "1,1", "18446744073709551616",
+                            "9999999999999999999999999", "\xd9\xa3"}) {
+        INFO("Content-Length: " << bad);
+        CHECK(status_of(base + "Content-Length: " + bad) == 400);
+    }
+    CHECK(status_of(base + "Content-Length: 5\r\nContent-Length: 5") == 400);  // every duplicate
+    CHECK(status_of(base + "Content-Length: 5\r\nContent-Length: 6") == 400);
+}
+
+TEST_CASE("Transfer-Encoding: only a final chunked, never with Content-Length", "[http][parse]") {
+    const std::string base = "POST /echo HTTP/1.1\r\nHost: h\r\n";
+    CHECK(http::parse_head(base + "Transfer-Encoding: chunked").req->chunked);
+    CHECK(http::parse_head(base + "Transfer-Encoding: Chunked").req->chunked);
+    CHECK(status_of(base + "Transfer-Encoding: gzip, chunked") == 501);
+    CHECK(status_of(base + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked") == 501);
+    CHECK(status_of(base + "Transfer-Encoding: chunked, gzip") == 400);
+    CHECK(status_of(base + "Transfer-Encoding: pigeons") == 400);
+    CHECK(status_of(base + "Transfer-Encoding: chunkedchunked") == 400);
+    CHECK(status_of(base + "Transfer-Encoding: chunked, chunked") == 400);
+    CHECK(status_of(base + "Transfer-Encoding: ") == 400);
+    CHECK(status_of(base + "Transfer-Encoding: chunked\r\nContent-Length: 5") == 400);
+    CHECK(status_of(base + "Content-Length: 5\r\nTransfer-Encoding: gzip") == 400);
+    CHECK(status_of("POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked") == 400);
+}
+
+TEST_CASE("Expect: only 100-continue", "[http][parse]") {
+    CHECK(http::parse_head("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue").req->expect_continue);
+    CHECK(status_of("POST /echo HTTP/1.1\r\nHost: h\r\nExpect: something") == 417);
+}
+
+TEST_CASE("too many fields is 431", "[http][parse]") {
+    std::string head = "GET / HTTP/1.1\r\nHost: h";
+    for (int i = 0; i < 100; ++i) head += "\r\nX-" + std::to_string(i) + ": 1";
+    CHECK(status_of(head) == 431);
+}
+
+TEST_CASE("chunk-size lines", "[http][parse]") {
+    CHECK(http::parse_chunk_size("1a") == 26u);
+    CHECK(http::parse_chunk_size("0") == 0u);
+    CHECK(http::parse_chunk_size("A;name=value") == 10u);
+    CHECK_FALSE(http::parse_chunk_size(""));
+    CHECK_FALSE(http::parse_chunk_size("5 "));
+    CHECK_FALSE(http::parse_chunk_size(" 5"));
+    CHECK_FALSE(http::parse_chunk_size("-5"));
+    CHECK_FALSE(http::parse_chunk_size("0x5"));
+    CHECK_FALSE(http::parse_chunk_size("FFFFFFFFFFFFFFFFF"));  // overflow, no wraparound
+    CHECK_FALSE(http::parse_chunk_size("5\r\r;ABCD"));
+    CHECK_FALSE(http::parse_chunk_size("5;a\x01"));
+}
+
+namespace {
+// A temporary directory tree: root/{a.txt, sub/, link-out -> outside/secret}.
+struct tree {
+    std::string base;
+    tree() {
+        char tmpl[] = "/tmp/asynchat-http-XXXXXX";
+        base = ::mkdtemp(tmpl);
+        ::mkdir((base + "/root").c_str(), 0755);
+        ::mkdir((base + "/root/sub").c_str(), 0755);
+        ::mkdir((base + "/outside").c_str(), 0755);
+        std::ofstream(base + "/root/a.txt") << "a";
+        std::ofstream(base + "/outside/secret") << "secret";
+        REQUIRE(::symlink((base + "/outside/secret").c_str(), (base + "/root/link-out").c_str()) == 0);
+        REQUIRE(::symlink("a.txt", (base + "/root/link-in").c_str()) == 0);
+    }
+    ~tree() { std::system(("rm -rf " + base).c_str()); }
+    std::string root() const { return *http::real_path(base + "/root"); }
+};
+} // namespace
+
+TEST_CASE("paths resolve under the root and never leave it", "[http][files]") {
+    tree t;
+    const std::string root = t.root();
+    CHECK(http::resolve(root, "/a.txt").status == 0);
+    CHECK(http::resolve(root, "/sub").status == 0);
+    CHECK(http::resolve(root, "/").status == 0);
+    CHECK(http::resolve(root, "/link-in").status == 0);      // a symlink inside: fine
+    CHECK(http::resolve(root, "/link-out").status == 403);   // a symlink leaving the root
+    CHECK(http::resolve(root, "/../outside/secret").status == 403);
+    CHECK(http::resolve(root, "/sub/../../outside/secret").status == 403);
+    CHECK(http::resolve(root, "/missing").status == 404);
+    CHECK(http::resolve(root, "/a.txt/x").status == 404);
+}
