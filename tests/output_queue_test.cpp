@@ -289,3 +289,30 @@ TEST_CASE("clear() forgets borrowed bytes not in flight", "[output_queue][borrow
     CHECK_FALSE(q.borrowing());
     CHECK(q.empty());
 }
+
+TEST_CASE("pieces in flight stay put while later pushes grow the queue", "[output_queue]") {
+    // Entries move when the queue grows; the bytes of a write in flight must not.
+    struct tiny_pieces {
+        int left = 3;
+        std::string more() { return left-- > 0 ? std::string("p") : std::string(); }
+    };
+    output_queue q;
+    q.push(std::string("short"));         // small enough for a string's inline buffer
+    q.push(std::string(100, 'm'));        // moved in, sent from where it is
+    q.push_producer(tiny_pieces{});       // a one-byte piece
+    std::vector<std::pair<const char*, std::size_t>> flight;
+    const std::size_t n = q.gather(4096, 16, [&](const char* p, std::size_t size) { flight.emplace_back(p, size); });
+    REQUIRE(n == 5 + 100 + 1);
+    std::string before;
+    for (auto [p, size] : flight) before.append(p, size);
+    for (int i = 0; i < 1000; ++i) {  // many entries: the queue grows several times
+        q.push(std::string(200, char('a' + i % 26)));
+        q.push_producer(asynchat::simple_producer(std::string(10, 'x'), 3));
+    }
+    std::string after;
+    for (auto [p, size] : flight) after.append(p, size);
+    CHECK(after == before);
+    CHECK(after == "short" + std::string(100, 'm') + "p");
+    q.consume(n);
+    CHECK(drain(q).substr(0, 3) == "ppa");
+}

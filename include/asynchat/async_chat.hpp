@@ -206,7 +206,8 @@ public:
         if (!delivering_) send_next();
     }
 
-    /// Queues `data` without copying it and starts sending.
+    /// Queues `data` without copying it (a short string is copied: cheaper
+    /// than a piece of its own) and starts sending.
     void push(std::string&& data) {
         if (data.empty()) return;
         if (auto self = foreign_caller()) {
@@ -214,7 +215,7 @@ public:
             return;
         }
         if (state_ == state::closed) return;
-        out_.push(std::move(data));
+        out_.push(std::move(data), coalesce_limit());
         send_next();
     }
 

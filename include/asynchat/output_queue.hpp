@@ -5,7 +5,7 @@
 
 #include <asynchat/detail/any_producer.hpp>
 #include <asynchat/detail/config.hpp>
-#include <asynchat/fifo.hpp>
+#include <asynchat/detail/ring.hpp>
 #include <asynchat/producer.hpp>
 
 #include <algorithm>
@@ -28,7 +28,8 @@ namespace asynchat {
 /// valid whatever is pushed or cleared meanwhile.
 ///
 /// - Pushed views are copied; small copies are appended to one buffer, so
-///   many small pushes cost one allocation per write, not one per push.
+///   many small pushes share it, and one sent buffer is kept for reuse: a
+///   steady stream of small pushes allocates nothing.
 /// - Pushed `std::string` rvalues are moved in and sent from where they are.
 /// - A producer is asked for a piece only when everything before it has been
 ///   gathered, and for its next piece only after the previous one was fully
@@ -57,7 +58,12 @@ private:
         queued_bytes_ += n;
         entry e;
         e.capacity = n < coalesce_limit ? coalesce_limit : n;
-        e.copy.reset(new char[e.capacity]);
+        if (spare_copy_ != nullptr && spare_capacity_ >= e.capacity) {
+            e.capacity = spare_capacity_;
+            e.copy = std::move(spare_copy_);
+        } else {
+            e.copy.reset(new char[e.capacity]);
+        }
         copy_bytes(e.copy.get(), bytes.data(), n);
         e.end = n;
         entries_.push(std::move(e));
@@ -104,9 +110,10 @@ public:
     /// True while some queued bytes are borrowed (see `push_borrowed`).
     [[nodiscard]] bool borrowing() const noexcept { return borrowed_entries_ != 0; }
 
-    /// Queues `bytes` without copying them.
-    void push(std::string&& bytes) {
-        if (bytes.empty()) return;
+    /// Queues `bytes` without copying them (short strings, cheaper to copy
+    /// than to send as a piece of their own, are copied).
+    void push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
+        if (bytes.size() <= short_string) return push(std::string_view(bytes), coalesce_limit);
         queued_bytes_ += bytes.size();
         entry e;
         e.data = std::move(bytes);
@@ -190,6 +197,9 @@ public:
                     e->data.clear();
                 } else {
                     queued_bytes_ += piece.size();
+                    // Sent from the heap, never from inside the entry: the
+                    // entry may move while the piece is in flight.
+                    if (piece.size() <= short_string) piece.reserve(short_string + 1);
                     e->data = std::move(piece);
                 }
                 e->offset = 0;
@@ -258,10 +268,12 @@ public:
         if (in_flight()) {
             entries_.truncate(in_flight_entries_);
             borrowed_entries_ = 0;
-            for (const entry& e : entries_) borrowed_entries_ += e.borrowed != nullptr;
-            drop_in_flight_ = true;
             queued_bytes_ = 0;
-            for (const entry& e : entries_) queued_bytes_ += e.end - e.offset;
+            for (std::size_t i = 0; i < entries_.size(); ++i) {
+                borrowed_entries_ += entries_[i].borrowed != nullptr;
+                queued_bytes_ += entries_[i].end - entries_[i].offset;
+            }
+            drop_in_flight_ = true;
         } else {
             entries_.clear();
             queued_bytes_ = 0;
@@ -304,10 +316,26 @@ private:
         if (open_copy_ == &e) open_copy_ = nullptr;
         if (open_borrow_ == &e) open_borrow_ = nullptr;
         if (e.borrowed != nullptr) --borrowed_entries_;
+        // Keep one sent copy buffer for the next push: a steady stream of
+        // small pushes then allocates nothing.
+        if (e.copy != nullptr && e.capacity <= max_spare_capacity &&
+            (spare_copy_ == nullptr || spare_capacity_ < e.capacity)) {
+            spare_copy_ = std::move(e.copy);
+            spare_capacity_ = e.capacity;
+        }
         entries_.drop_first();
     }
 
-    fifo<entry> entries_;
+    static constexpr std::size_t max_spare_capacity = 64 * 1024;
+    // Longer than any small-string buffer: a std::string of more bytes keeps
+    // them on the heap, where they stay put when the entry moves.
+    static constexpr std::size_t short_string = 64;
+
+    // Entries move when the ring grows: pieces handed to a writer must not
+    // point into an entry (see `short_string`).
+    detail::ring<entry> entries_;
+    std::unique_ptr<char[]> spare_copy_;  // a sent copy buffer, kept for reuse
+    std::size_t spare_capacity_ = 0;
     entry* open_copy_ = nullptr;    // the last entry, a copy buffer with room, not in flight
     entry* open_borrow_ = nullptr;  // the last entry, borrowed, not in flight
     std::size_t borrowed_entries_ = 0;

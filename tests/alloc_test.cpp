@@ -1,0 +1,215 @@
+// Steady-state allocation counts. This executable replaces the global
+// operator new with one that counts calls made on the current thread while
+// counting is switched on, so the framing core and a live channel can be held
+// to "no heap allocation per record" once warmed up.
+#include <asynchat/asynchat.hpp>
+
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+#include "support/loopback.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace {
+thread_local bool counting = false;
+thread_local std::size_t allocations = 0;
+
+void* counted_allocation(std::size_t n) {
+    if (counting) ++allocations;
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+
+// Counts allocations made by this thread for the lifetime of the object.
+class allocation_counter {
+public:
+    allocation_counter() {
+        allocations = 0;
+        counting = true;
+    }
+    ~allocation_counter() { counting = false; }
+    allocation_counter(const allocation_counter&) = delete;
+    allocation_counter& operator=(const allocation_counter&) = delete;
+    std::size_t count() const { return allocations; }
+};
+} // namespace
+
+void* operator new(std::size_t n) { return counted_allocation(n); }
+void* operator new[](std::size_t n) { return counted_allocation(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+// What an echo server does: queue every piece and the terminator.
+struct echo_sink {
+    asynchat::output_queue& out;
+    std::size_t records = 0;
+    void collect_incoming_data(std::string_view d) { out.push(d, 4096); }
+    void found_terminator() {
+        out.push(std::string_view("\r\n"), 4096);
+        ++records;
+    }
+};
+
+} // namespace
+
+TEST_CASE("the counting allocator sees an allocation", "[alloc]") {
+    // The check below is only meaningful if this one can fail.
+    allocation_counter counter;
+    std::string s(1000, 'x');
+    CHECK(counter.count() >= 1);
+}
+
+namespace {
+// 10,000 64-byte lines, built before any counting starts.
+std::string ten_thousand_lines() {
+    std::string stream;
+    for (int i = 0; i < 10'000; ++i) stream += std::string(62, char('a' + i % 26)) + "\r\n";
+    return stream;
+}
+
+// Keeps the current record in a reused string, as a line protocol would.
+struct line_sink {
+    std::string line;
+    std::size_t records = 0;
+    void collect_incoming_data(std::string_view d) { line.append(d); }
+    void found_terminator() {
+        line.clear();
+        ++records;
+    }
+};
+} // namespace
+
+TEST_CASE("framing 64-byte lines allocates nothing per record once warm", "[alloc][framer]") {
+    const std::string stream = ten_thousand_lines();
+    for (std::size_t read_size : {1, 7, 64, 100, 4096, 65536}) {
+        CAPTURE(read_size);
+        asynchat::framer f("\r\n");
+        line_sink sink;
+        auto feed_all = [&] {
+            for (std::size_t at = 0; at < stream.size(); at += read_size)
+                f.feed(std::string_view(stream).substr(at, read_size), sink);
+        };
+        feed_all();  // warm: the input buffer and the line reach their size
+        allocation_counter counter;
+        feed_all();
+        CHECK(sink.records == 20'000);
+        CHECK(counter.count() == 0);
+    }
+}
+
+TEST_CASE("echoing 64-byte lines through the output queue allocates nothing once warm", "[alloc][framer]") {
+    // Reads of at most ac_in_buffer_size (4096), as a channel makes them,
+    // each drained by one write: the queue reuses its copy buffer.
+    const std::string stream = ten_thousand_lines();
+    for (std::size_t read_size : {1, 7, 64, 100, 4096}) {
+        CAPTURE(read_size);
+        asynchat::framer f("\r\n");
+        asynchat::output_queue out;
+        echo_sink sink{out};
+        auto feed_all = [&] {
+            for (std::size_t at = 0; at < stream.size(); at += read_size) {
+                f.feed(std::string_view(stream).substr(at, read_size), sink);
+                for (std::size_t n; (n = out.gather(64 * 1024, 16, [](const char*, std::size_t) {})) != 0;)
+                    out.consume(n);
+            }
+        };
+        feed_all();
+        allocation_counter counter;
+        feed_all();
+        CHECK(sink.records == 20'000);
+        CHECK(counter.count() == 0);
+    }
+}
+
+TEST_CASE("a count terminator allocates nothing per record once warm", "[alloc][framer]") {
+    // The bulk protocol: "SIZE n\r\n" then n bytes, as the benchmark does.
+    struct bulk_sink {
+        asynchat::framer* f;
+        std::size_t records = 0;
+        bool in_body = false;
+        void collect_incoming_data(std::string_view) {}
+        void found_terminator() {
+            ++records;
+            in_body = !in_body;
+            if (in_body) f->set_terminator(std::size_t{1000});
+            else f->set_terminator("\r\n");
+        }
+    };
+    asynchat::framer f("\r\n");
+    bulk_sink sink{&f};
+    std::string stream;
+    for (int i = 0; i < 1000; ++i) stream += "SIZE 1000\r\n" + std::string(1000, 'b');
+    auto feed_all = [&] {
+        for (std::size_t at = 0; at < stream.size(); at += 4096) f.feed(std::string_view(stream).substr(at, 4096), sink);
+    };
+    feed_all();
+    allocation_counter counter;
+    feed_all();
+    CHECK(sink.records == 4000);
+    CHECK(counter.count() == 0);
+}
+
+namespace {
+class echo_channel : public asynchat::async_chat<echo_channel> {
+public:
+    explicit echo_channel(asio::ip::tcp::socket s) : async_chat(std::move(s)) { set_terminator("\r\n"); }
+    void collect_incoming_data(std::string_view d) { push(d); }
+    void found_terminator() {
+        push("\r\n");
+        if (++records == warm_after) counter.emplace();
+        if (records == warm_after + measured) allocations_measured = counter->count(), counter.reset();
+    }
+    std::size_t records = 0;
+    std::size_t warm_after = 0, measured = 0;
+    std::optional<allocation_counter> counter;
+    std::size_t allocations_measured = static_cast<std::size_t>(-1);
+};
+} // namespace
+
+TEST_CASE("a live echo channel allocates nothing per record once warm", "[alloc][async_chat]") {
+    constexpr std::size_t lines = 320 * 64, warm = 5'000, measured = 10'000;
+    asio::io_context ctx;
+    asio::ip::tcp::acceptor acceptor(ctx, test::any_loopback_port());
+    asio::ip::tcp::socket client(ctx);
+    client.connect(acceptor.local_endpoint());
+    auto ch = std::make_shared<echo_channel>(acceptor.accept());
+    ch->warm_after = warm;
+    ch->measured = measured;
+    ch->start();
+
+    // The peer runs on its own thread with blocking calls: its allocations
+    // are not counted, and it keeps at most 64 lines in flight.
+    std::atomic<bool> peer_ok{false}, peer_done{false};
+    std::thread peer([&] {
+        const std::string line = std::string(62, 'x') + "\r\n";
+        std::string window;
+        for (int i = 0; i < 64; ++i) window += line;
+        std::string echoed(window.size(), '\0');
+        bool ok = true;
+        for (std::size_t sent = 0; sent < lines; sent += 64) {
+            asio::write(client, asio::buffer(window));
+            asio::read(client, asio::buffer(echoed));
+            ok = ok && echoed == window;
+        }
+        client.shutdown(asio::ip::tcp::socket::shutdown_send);
+        peer_ok = ok;
+        peer_done = true;
+    });
+    const bool done = test::run_until(ctx, [&] { return peer_done.load(); });
+    peer.join();
+    REQUIRE(done);
+    CHECK(peer_ok);
+    CHECK(ch->records == lines);
+    CHECK(ch->allocations_measured == 0);
+}
