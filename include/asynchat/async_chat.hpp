@@ -12,6 +12,7 @@
 #include <asynchat/framer.hpp>
 #include <asynchat/output_queue.hpp>
 #include <asynchat/producer.hpp>
+#include <asynchat/stream_traits.hpp>
 #include <asynchat/terminator.hpp>
 
 #include <asio/error.hpp>
@@ -136,6 +137,11 @@ public:
     /// Nagle's algorithm and pipelined request/response traffic slows down
     /// several times. A Derived may declare `tcp_nodelay = false`.
     static constexpr bool tcp_nodelay = true;
+
+    /// How long `close()` waits for the peer's close_notify after sending its
+    /// own, on a TLS stream, before closing the socket anyway. A Derived may
+    /// declare its own.
+    static constexpr std::chrono::milliseconds tls_close_timeout{1000};
 
     async_chat(const async_chat&) = delete;
     async_chat& operator=(const async_chat&) = delete;
@@ -346,6 +352,13 @@ public:
         open();
     }
 
+    /// As `start()`; on a TLS stream, plays `role` in the handshake (`start()`
+    /// plays the server, `connect()` the client).
+    void start(tls_role role) {
+        start_role_ = role;
+        start();
+    }
+
     /// Connects to `peer`, then calls `handle_connect()`, starts reading and
     /// sends what was pushed meanwhile. A failure goes to `handle_error`.
     /// @throws std::logic_error as `start()` does.
@@ -354,6 +367,7 @@ public:
         if (state_ != state::idle)
             throw std::logic_error("asynchat::async_chat::connect: the channel was already started");
         state_ = state::connecting;
+        client_ = true;
         arm_timer();  // a deadline set before connect() bounds the connection attempt
         stream_.lowest_layer().async_connect(peer, [self = std::move(self)](const std::error_code& ec) {
             static_cast<async_chat&>(*self).on_connect(ec);
@@ -369,13 +383,54 @@ public:
             return;
         }
         if (state_ == state::closed) return;
+        const bool say_goodbye = tls_active();
         state_ = state::closed;
-        std::error_code ignored;
-        stream_.lowest_layer().close(ignored);
         if (timer_) timer_->cancel();
         out_.clear();
         framer_.discard();
+        std::error_code ignored;
+        if constexpr (traits::tls) {
+            auto self = say_goodbye ? this->weak_from_this().lock() : nullptr;
+            if (self) {
+                // Send close_notify once the read or write in flight is over.
+                tls_closing_ = true;
+                stream_.lowest_layer().cancel(ignored);
+                finish_tls_close(std::move(self));
+                return;
+            }
+        }
+        stream_.lowest_layer().close(ignored);
     }
+
+    /// Switches the connection to TLS (STARTTLS), for a channel whose `Stream`
+    /// is an `asynchat::starttls_stream` (see `<asynchat/tls.hpp>`). Call it
+    /// from `found_terminator()` once the command is answered (the server
+    /// pushes its "220 ready" first; the client calls it on that reply).
+    /// What was pushed before is sent in plaintext, then the handshake runs
+    /// as `role`, then `handle_handshake()` is called and reading resumes,
+    /// over TLS; what is pushed after this call is sent over TLS. Bytes the
+    /// peer sent after the command, already received, go by `early`.
+    /// @throws std::logic_error if the channel is not open, already speaks
+    ///         TLS, or a read is in flight (not called from a hook).
+    void start_tls(tls_role role, early_input early = early_input::discard) {
+        static_assert(stream_traits<Stream>::upgradable,
+                      "asynchat::async_chat::start_tls needs a Stream that can switch to TLS: "
+                      "asynchat::starttls_stream (include <asynchat/tls.hpp>)");
+        if constexpr (stream_traits<Stream>::upgradable) {
+            if (state_ != state::open || upgrade_.has_value() || stream_traits<Stream>::secure(stream_))
+                throw std::logic_error("asynchat::async_chat::start_tls: the channel is not open in plaintext");
+            if (reading_)
+                throw std::logic_error("asynchat::async_chat::start_tls: call it from a hook, "
+                                       "not while a read is in flight");
+            upgrade_ = upgrade{role, early};
+            out_.push_upgrade_marker();
+            send_next();
+        }
+    }
+
+    /// True once TLS is up: the handshake succeeded and close() has not been
+    /// called.
+    [[nodiscard]] bool secure() const noexcept { return tls_active(); }
 
     /// True between a successful `start()`/`connect()` and `close()`.
     [[nodiscard]] bool connected() const noexcept { return state_ == state::open; }
@@ -403,8 +458,26 @@ public:
 
     // --------------------------------------------- default (optional) hooks
 
-    /// Called once `connect()` has succeeded, before reading starts.
+    /// Called once `connect()` has succeeded, before reading starts (on a TLS
+    /// stream, once the handshake has too).
     void handle_connect() {}
+
+    /// Called when a TLS handshake has succeeded (at the start of a TLS
+    /// stream, or after `start_tls()`), before reading resumes.
+    void handle_handshake() {}
+
+    /// Called when a TLS handshake fails. Reports `ec` to `handle_error`
+    /// (which by default closes); the channel is closed afterwards anyway.
+    void handle_handshake_error(const std::error_code& ec) { report_error(ec); }
+
+    /// Called by `start_tls()` with the bytes the peer sent after its STARTTLS
+    /// command and before the handshake, when told to discard them. They are
+    /// dropped whatever this does; the default reports
+    /// `error::plaintext_after_starttls` to `handle_error` (which by default
+    /// closes: such a peer is broken or hostile).
+    void handle_plaintext_after_starttls(std::string_view /*discarded*/) {
+        report_error(make_error_code(error::plaintext_after_starttls));
+    }
 
     /// Called when the peer has ended its side of the connection (EOF). No
     /// more input will come; `buffered_input()` holds bytes never passed on
@@ -474,7 +547,13 @@ protected:
     }
 
 private:
-    enum class state : unsigned char { idle, connecting, open, closed };
+    enum class state : unsigned char { idle, connecting, handshaking, open, closed };
+    using traits = stream_traits<Stream>;
+
+    struct upgrade {
+        tls_role role;
+        early_input early;
+    };
 
     // Feeds the framer's callbacks to Derived, and pauses it while reading is.
     struct sink {
@@ -495,6 +574,7 @@ private:
         }
         bool framing_paused() {
             // (After close() nothing is left to frame: close() discards the input.)
+            if (channel.upgrade_) return true;  // what follows STARTTLS waits for start_tls
             if (channel.may_read()) return false;
             channel.held_ = true;
             return true;
@@ -543,6 +623,11 @@ private:
 
     void open() {
         if (state_ != state::idle) return;
+        if (tls_from_start()) {
+            tune_socket();
+            handshake(start_role_);
+            return;
+        }
         become_open();
         read_next();
         send_next();
@@ -552,6 +637,10 @@ private:
         state_ = state::open;
         last_activity_ = clock::now();
         arm_timer();
+        tune_socket();
+    }
+
+    void tune_socket() {
         if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>) {
             if (Derived::tcp_nodelay) {
                 std::error_code ignored;  // not every socket supports it; not fatal
@@ -566,10 +655,92 @@ private:
             report_error(ec);
             return;
         }
+        if (tls_from_start()) {
+            tune_socket();
+            handshake(tls_role::client);  // handle_connect() once it succeeds
+            return;
+        }
+        client_ = false;
         become_open();
         guarded([this] { derived().handle_connect(); });
         read_next();
         send_next();
+    }
+
+    // ---- TLS: the handshake, STARTTLS and close_notify.
+
+    bool tls_from_start() const noexcept {
+        if constexpr (traits::tls) return traits::secure(stream_);
+        else return false;
+    }
+
+    bool tls_active() const noexcept {
+        if constexpr (traits::tls) return tls_up_ && state_ != state::closed && traits::secure(stream_);
+        else return false;
+    }
+
+    void handshake(tls_role role) {
+        if constexpr (traits::tls) {
+            state_ = state::handshaking;
+            last_activity_ = clock::now();
+            arm_timer();  // the idle timeout and the deadline bound the handshake too
+            traits::async_handshake(stream_, role, [self = this->shared_from_this()](const std::error_code& ec) {
+                static_cast<async_chat&>(*self).on_handshake(ec);
+            });
+        }
+    }
+
+    void on_handshake(const std::error_code& ec) {
+        if (state_ != state::handshaking) return;  // closed meanwhile
+        if (ec) {
+            guarded([&] { derived().handle_handshake_error(ec); });
+            close();
+            return;
+        }
+        tls_up_ = true;
+        become_open();
+        if (std::exchange(client_, false)) guarded([this] { derived().handle_connect(); });
+        if (state_ == state::open) guarded([this] { derived().handle_handshake(); });
+        read_next();
+        send_next();
+    }
+
+    // The plaintext before the upgrade marker is sent: hand over to TLS.
+    void begin_upgrade() {
+        if constexpr (traits::upgradable) {
+            const upgrade u = *upgrade_;
+            upgrade_.reset();
+            std::string early(framer_.buffered());
+            framer_.discard();
+            if (!early.empty() && u.early == early_input::discard) {
+                guarded([&] { derived().handle_plaintext_after_starttls(early); });
+                if (state_ != state::open) return;
+                early.clear();
+            }
+            traits::begin_tls(stream_, std::move(early));
+            handshake(u.role);
+        }
+    }
+
+    // close() on a TLS stream: once no read or write is in flight, send
+    // close_notify and wait (a while) for the peer's, then close the socket.
+    void finish_tls_close(std::shared_ptr<Derived> self) {
+        if constexpr (traits::tls) {
+            if (!tls_closing_ || reading_ || writing_) return;
+            tls_closing_ = false;
+            if (!timer_) timer_.emplace(stream_.get_executor());
+            ++timer_generation_;  // a pending timeout wait ends without effect
+            timer_->expires_after(Derived::tls_close_timeout);
+            timer_->async_wait([self, this](const std::error_code& ec) {
+                std::error_code ignored;
+                if (!ec) stream_.lowest_layer().close(ignored);
+            });
+            traits::async_shutdown(stream_, [self = std::move(self), this](const std::error_code&) {
+                std::error_code ignored;
+                timer_->cancel();
+                stream_.lowest_layer().close(ignored);
+            });
+        }
     }
 
     // ---- read loop: one read in flight at most; records framed in place.
@@ -583,7 +754,7 @@ private:
             if (state_ != state::open || held_) return;
         }
         // Received bytes still queued for sending live in the input buffer.
-        if (out_.borrowing()) return;
+        if (out_.borrowing() || upgrade_) return;
         guarded([&] {
             if (!may_read() || state_ != state::open) return;
             char* room = framer_.prepare(Derived::ac_in_buffer_size);
@@ -598,7 +769,10 @@ private:
 
     void on_read(const std::error_code& ec, std::size_t n) {
         reading_ = false;
-        if (state_ != state::open) return;  // closed meanwhile: no hook runs
+        if (state_ != state::open) {  // closed meanwhile: no hook runs
+            if (tls_closing_) finish_tls_close(this->shared_from_this());
+            return;
+        }
         note_activity();
         framer_.commit(n);
         if (n != 0) deliver();
@@ -650,16 +824,24 @@ private:
         // Not started (or failed to start): consume(0) ends a gathered flight.
         if (out_.in_flight()) out_.consume(0);
         writing_ = false;
-        if (allowed && state_ == state::open && out_.close_marker_first()) {
+        if (tls_closing_) finish_tls_close(this->shared_from_this());
+        if (!allowed || state_ != state::open) return;
+        if (out_.close_marker_first()) {
             out_.pop_close_marker();
             guarded([this] { derived().handle_close(); });
+        } else if (upgrade_ && out_.upgrade_marker_first()) {
+            out_.pop_upgrade_marker();
+            guarded([this] { begin_upgrade(); });
         }
     }
 
     void on_write(const std::error_code& ec, std::size_t n) {
         writing_ = false;
         out_.consume(n);
-        if (state_ != state::open) return;
+        if (state_ != state::open) {
+            if (tls_closing_) finish_tls_close(this->shared_from_this());
+            return;
+        }
         note_activity();
         if (ec) {
             io_failed(ec);
@@ -687,7 +869,7 @@ private:
     void arm_timer() {
         // Only once started or connecting: the wait must hold the channel
         // alive, and before start() it may not be owned by a shared_ptr yet.
-        if (state_ != state::open && state_ != state::connecting) return;
+        if (state_ != state::open && state_ != state::connecting && state_ != state::handshaking) return;
         const clock::time_point due = next_timeout();
         if (due == clock::time_point::max()) return;  // a pending wait re-checks and stops
         if (!timer_) timer_.emplace(stream_.get_executor());
@@ -718,12 +900,19 @@ private:
     // ---- errors
 
     void io_failed(const std::error_code& ec) {
-        if (ec == asio::error::eof)
+        if (ec == asio::error::eof || truncated(ec))
             guarded([this] { derived().handle_eof(); });
         else if (detail::is_disconnect(ec))
             guarded([this] { derived().handle_close(); });
         else
             report_error(ec);
+    }
+
+    // A TLS peer that closed the connection without close_notify: an EOF
+    // (most peers do it; what was received was authenticated).
+    static bool truncated(const std::error_code& ec) noexcept {
+        if constexpr (traits::tls) return traits::truncated(ec);
+        else return false;
     }
 
     // Reading is allowed: the user's readable() and the output high water.
@@ -776,6 +965,12 @@ private:
     bool writing_ = false;     // a write is in flight (or being gathered)
     bool delivering_ = false;  // framing a read: sends wait until it is done
     bool held_ = false;        // delivery stopped because readable() was false
+
+    tls_role start_role_ = tls_role::server;
+    bool client_ = false;      // connect()ed: handle_connect() waits for the TLS handshake
+    bool tls_up_ = false;      // a TLS handshake succeeded
+    bool tls_closing_ = false; // close() waits for I/O in flight before close_notify
+    std::optional<upgrade> upgrade_;  // start_tls() called, handshake not begun
 
     std::size_t high_water_ = no_limit;
     std::optional<asio::steady_timer> timer_;  // made on first use of a timeout

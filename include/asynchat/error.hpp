@@ -17,6 +17,10 @@ enum class error {
     record_too_long = 1,
     /// The idle timeout or the deadline passed (the default `handle_timeout()`).
     timed_out,
+    /// The peer sent bytes after its STARTTLS command, before the TLS
+    /// handshake; they were discarded (the default
+    /// `handle_plaintext_after_starttls()`).
+    plaintext_after_starttls,
 };
 
 namespace detail {
@@ -27,6 +31,7 @@ public:
         switch (static_cast<error>(value)) {
         case error::record_too_long: return "record longer than the limit";
         case error::timed_out: return "timed out";
+        case error::plaintext_after_starttls: return "plaintext received after STARTTLS, discarded";
         }
         return "unknown asynchat error";
     }

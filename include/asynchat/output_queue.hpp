@@ -130,11 +130,11 @@ public:
     }
 
     /// Queues a close marker: nothing after it is gathered.
-    void push_close_marker() {
-        entry e;
-        e.close_marker = true;
-        push_entry(std::move(e));
-    }
+    void push_close_marker() { push_marker(marker::close); }
+
+    /// Queues an upgrade marker (`start_tls()`): gathering stops there, like
+    /// at a close marker, so what was queued before it is sent first.
+    void push_upgrade_marker() { push_marker(marker::upgrade); }
 
     /// True if nothing at all is queued: no bytes, producer or marker.
     [[nodiscard]] bool empty() const noexcept { return entries_.is_empty(); }
@@ -148,13 +148,19 @@ public:
 
     /// True if the oldest entry is a close marker and no write is in flight:
     /// everything queued before it has been sent.
-    [[nodiscard]] bool close_marker_first() const noexcept {
-        return !in_flight() && !entries_.is_empty() && entries_[0].close_marker;
-    }
+    [[nodiscard]] bool close_marker_first() const noexcept { return marker_first(marker::close); }
 
     /// Removes the close marker reported by `close_marker_first()`.
     void pop_close_marker() noexcept {
         if (close_marker_first()) drop_first();
+    }
+
+    /// As `close_marker_first()`, for an upgrade marker.
+    [[nodiscard]] bool upgrade_marker_first() const noexcept { return marker_first(marker::upgrade); }
+
+    /// Removes the upgrade marker reported by `upgrade_marker_first()`.
+    void pop_upgrade_marker() noexcept {
+        if (upgrade_marker_first()) drop_first();
     }
 
     /// Collects the next bytes to send, oldest first, by calling
@@ -187,7 +193,7 @@ public:
         std::size_t i = 0;
         while (i < entries_.size() && pieces < max_pieces && total < max_bytes) {
             entry* e = &entries_[i];
-            if (e->close_marker) break;
+            if (e->kind != marker::none) break;
             if (e->producer && e->offset == e->end) {
                 std::string piece = e->producer->more();
                 if (clear_requested_) return 0;  // `guard` clears; nothing is sent
@@ -241,7 +247,7 @@ public:
         queued_bytes_ -= std::min(n, queued_bytes_);
         while (!entries_.is_empty()) {
             entry& e = entries_[0];
-            if (e.close_marker) break;
+            if (e.kind != marker::none) break;
             const std::size_t avail = e.end - e.offset;
             if (n < avail) {
                 e.offset += n;
@@ -282,6 +288,18 @@ public:
     }
 
 private:
+    enum class marker : unsigned char { none, close, upgrade };
+
+    bool marker_first(marker m) const noexcept {
+        return !in_flight() && !entries_.is_empty() && entries_[0].kind == m;
+    }
+
+    void push_marker(marker m) {
+        entry e;
+        e.kind = m;
+        push_entry(std::move(e));
+    }
+
     struct entry {
         std::string data;               // moved-in bytes; for a producer, its piece
         std::unique_ptr<char[]> copy;   // or: our copy buffer (uninitialised past `end`)
@@ -290,7 +308,7 @@ private:
         std::size_t end = 0;            // bytes in use
         std::size_t offset = 0;         // bytes already sent
         std::unique_ptr<detail::any_producer> producer;  // set for a producer
-        bool close_marker = false;
+        marker kind = marker::none;
 
         const char* bytes() const noexcept {
             return copy ? copy.get() : borrowed != nullptr ? borrowed : data.data();

@@ -1,0 +1,37 @@
+// Copyright (c) 2026 The asynchat for C++ authors.
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#ifndef ASYNCHAT_STREAM_TRAITS_HPP
+#define ASYNCHAT_STREAM_TRAITS_HPP
+
+namespace asynchat {
+
+/// Which side of a TLS handshake a channel plays.
+enum class tls_role { client, server };
+
+/// What `start_tls()` does with bytes the peer sent after the command that
+/// asked for TLS but before the handshake (already read as plaintext).
+enum class early_input {
+    /// Drop them and call `handle_plaintext_after_starttls(bytes)`: plaintext
+    /// must never pass for what came over TLS (command injection, as in
+    /// CVE-2011-0411 and its kin).
+    discard,
+    /// Hand them to the TLS engine as the start of the handshake, for peers
+    /// that send their ClientHello without waiting for the reply.
+    feed_to_tls,
+};
+
+/// How `async_chat` drives a stream beyond reading and writing. This primary
+/// template describes a plain stream (TCP, Unix domain socket): nothing to
+/// negotiate. `<asynchat/tls.hpp>` specializes it for TLS streams, so that
+/// the core never needs OpenSSL.
+template <class Stream>
+struct stream_traits {
+    /// True if the stream can speak TLS (handshake, close_notify).
+    static constexpr bool tls = false;
+    /// True if it starts in plaintext and can switch to TLS (`start_tls()`).
+    static constexpr bool upgradable = false;
+};
+
+} // namespace asynchat
+
+#endif // ASYNCHAT_STREAM_TRAITS_HPP
