@@ -69,7 +69,9 @@ class SmtpServerTest(unittest.TestCase):
 
     def test_smtplib_starttls(self):
         context = ssl.create_default_context(cafile=os.path.join(TLS_DIR, "cert.pem"))
-        with smtplib.SMTP("localhost", self.port, timeout=10) as c:
+        # 127.0.0.1, not "localhost": a bare machine may not resolve it; the
+        # certificate names the address too.
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as c:
             c.ehlo("client.example")
             code, _ = c.starttls(context=context)
             self.assertEqual(code, 220)
