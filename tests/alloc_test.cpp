@@ -17,13 +17,16 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 thread_local bool counting = false;
 thread_local std::size_t allocations = 0;
+thread_local std::size_t fail_in = 0;  // if not 0: the fail_in-th allocation from now throws
 
 void* counted_allocation(std::size_t n) {
     if (counting) ++allocations;
+    if (fail_in != 0 && --fail_in == 0) throw std::bad_alloc();
     if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
     throw std::bad_alloc();
 }
@@ -212,4 +215,88 @@ TEST_CASE("a live echo channel allocates nothing per record once warm", "[alloc]
     CHECK(peer_ok);
     CHECK(ch->records == lines);
     CHECK(ch->allocations_measured == 0);
+}
+
+namespace {
+// What the queue holds, drained through gather/consume as a writer would.
+std::string drain(asynchat::output_queue& q) {
+    std::string out;
+    for (;;) {
+        std::string batch;
+        const std::size_t n = q.gather(1000, 16, [&](const char* p, std::size_t k) { batch.append(p, k); });
+        if (n == 0) break;
+        q.consume(n);
+        out += batch;
+    }
+    return out;
+}
+} // namespace
+
+TEST_CASE("a push that fails to allocate leaves the queue's counters as they were", "[alloc][output_queue]") {
+    // The failure is injected at every allocation of the sequence in turn:
+    // each push either happens in full or not at all (strong guarantee), and
+    // a drained queue then reports nothing queued.
+    static const std::string borrowed(300, 'b');
+    std::vector<std::string> smalls, bigs, moveds;
+    for (int round = 0; round < 4; ++round) {
+        smalls.push_back("small " + std::to_string(round) + ";");
+        bigs.emplace_back(5000 + std::size_t(round), char('A' + round));
+        moveds.emplace_back(200, char('m' + round));
+    }
+    for (std::size_t fail_at = 1; fail_at <= 24; ++fail_at) {
+        CAPTURE(fail_at);
+        asynchat::output_queue q;
+        std::string expected;
+        expected.reserve(64 * 1024);  // appending to it never allocates below
+        std::size_t failures = 0;
+        auto attempt = [&](const std::string& bytes, auto&& push) {
+            const std::size_t before = q.queued_bytes();
+            try {
+                push();
+                expected += bytes;
+            } catch (const std::bad_alloc&) {
+                ++failures;
+                CHECK(q.queued_bytes() == before);
+            }
+        };
+        fail_in = fail_at;
+        for (std::size_t round = 0; round < smalls.size(); ++round) {
+            attempt(smalls[round], [&] { q.push(std::string_view(smalls[round]), 16); });
+            attempt(bigs[round], [&] { q.push(std::string_view(bigs[round]), 16); });
+            attempt(moveds[round], [&] { q.push(std::string(moveds[round]), 16); });
+            attempt(borrowed, [&] { q.push_borrowed(borrowed); });
+        }
+        const bool injected = fail_in == 0;
+        fail_in = 0;
+        CHECK(failures == (injected ? 1u : 0u));
+        CHECK(q.queued_bytes() == expected.size());
+        CHECK(drain(q) == expected);
+        CHECK(q.queued_bytes() == 0);
+        CHECK(q.empty());
+    }
+}
+
+TEST_CASE("a producer piece that fails to allocate is not counted as queued", "[alloc][output_queue]") {
+    for (std::size_t fail_at = 1; fail_at <= 6; ++fail_at) {
+        CAPTURE(fail_at);
+        asynchat::output_queue q;
+        q.push_producer(asynchat::simple_producer("abc", 1));  // short pieces: the queue re-homes them
+        std::string got;
+        got.reserve(1024);
+        bool failed = false;
+        fail_in = fail_at;
+        for (int i = 0; i < 8 && !q.empty(); ++i) {
+            try {
+                got += drain(q);
+            } catch (const std::bad_alloc&) {
+                failed = true;
+                CHECK(q.queued_bytes() == 0);
+            }
+        }
+        fail_in = 0;
+        got += drain(q);
+        CAPTURE(failed);
+        CHECK(q.queued_bytes() == 0);
+        CHECK(q.empty());
+    }
 }

@@ -6,6 +6,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -14,6 +15,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -956,4 +958,352 @@ TEST_CASE("close and discard_buffers with borrowed bytes in flight are safe", "[
     f.st->release_write();
     f.run();
     CHECK_FALSE(ch->connected());
+}
+
+// ------------------------------------------------- issue 11: review defects
+
+TEST_CASE("duration::max() for the idle timeout and the deadline means forever", "[async_chat][timeout]") {
+    using clock_type = std::chrono::steady_clock;
+    SECTION("steady_clock::duration::max()") {
+        fixture f;
+        auto ch = std::make_shared<timed>(f.st);
+        ch->set_idle_timeout(clock_type::duration::max());
+        ch->expires_after(clock_type::duration::max());
+        ch->start();
+        f.st->feed("x\n");
+        f.run();  // nothing is due: no wait is armed, so run() ends at once
+        CHECK(ch->timeouts == 0);
+        CHECK(ch->connected());
+        ch->close();
+        f.run();
+    }
+    SECTION("coarser units whose max() overflows nanoseconds") {
+        fixture f;
+        auto ch = std::make_shared<timed>(f.st);
+        ch->start();
+        ch->set_idle_timeout(std::chrono::hours::max());
+        ch->expires_after(std::chrono::seconds::max());
+        f.run();
+        CHECK(ch->timeouts == 0);
+        CHECK(ch->connected());
+        ch->close();
+        f.run();
+    }
+    SECTION("a huge deadline leaves a short idle timeout working") {
+        fixture f;
+        auto ch = std::make_shared<timed>(f.st);
+        ch->expires_after(clock_type::duration::max());
+        ch->set_idle_timeout(std::chrono::milliseconds(20));
+        ch->start();
+        f.run();  // the idle timeout fires, closes, and the run ends
+        CHECK(ch->timeouts == 1);
+        CHECK_FALSE(ch->connected());
+    }
+}
+
+namespace {
+// A producer that, on destruction, looks at its channel (as a producer that
+// unregisters itself would): the channel must still be whole.
+struct watching_producer {
+    std::shared_ptr<bool> channel_alive;
+    std::shared_ptr<int> destroyed_while_alive;
+    std::string piece;
+    watching_producer(std::shared_ptr<bool> alive, std::shared_ptr<int> count, std::string p)
+        : channel_alive(std::move(alive)), destroyed_while_alive(std::move(count)), piece(std::move(p)) {}
+    watching_producer(watching_producer&&) = default;
+    ~watching_producer() {
+        if (destroyed_while_alive && *channel_alive) ++*destroyed_while_alive;
+    }
+    std::string more() { return std::exchange(piece, {}); }
+};
+
+class producer_owner : public asynchat::async_chat<producer_owner, test::fake_stream> {
+public:
+    explicit producer_owner(std::shared_ptr<fake_state> st) : async_chat(test::fake_stream(std::move(st))) {}
+    ~producer_owner() { *alive = false; }
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+    std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+};
+} // namespace
+
+TEST_CASE("close() and discard_buffers() release queued producers while Derived is alive",
+          "[async_chat][lifetime]") {
+    for (const bool use_close : {true, false}) {
+        CAPTURE(use_close);
+        auto destroyed = std::make_shared<int>(0);
+        {
+            fixture f;
+            f.st->hold_writes = true;  // the producer's first piece stays in flight
+            auto ch = std::make_shared<producer_owner>(f.st);
+            ch->start();
+            ch->push_with_producer(watching_producer(ch->alive, destroyed, std::string(100, 'p')));
+            ch->push_with_producer(watching_producer(ch->alive, destroyed, "queued"));
+            f.run();
+            REQUIRE(f.st->writes_started == 1);
+            if (use_close) ch->close();
+            else ch->discard_buffers();
+            CHECK(*destroyed == 2);  // both gone now, the one in flight too
+            f.st->release_write();
+            f.run();
+        }
+        CHECK(*destroyed == 2);
+    }
+}
+
+TEST_CASE("close_when_done with only a producer queued sends all it produces, then closes",
+          "[async_chat][close]") {
+    // The producer has produced nothing yet (queued_bytes() is 0) when the
+    // marker is queued: "nothing queued" must not mean "close now".
+    std::string expected;
+    for (int i = 0; i < 50; ++i) expected += "piece " + std::to_string(i) + ";";
+    fixture f;
+    f.st->max_write = 7;  // partial writes
+    auto ch = std::make_shared<probe>(f.st);
+    SECTION("inside a hook, where writes wait for the end of the read") {
+        ch->on_record = [&](probe& c, const std::string&) {
+            c.push_with_producer(asynchat::simple_producer(expected, 10));
+            CHECK(c.queued_bytes() == 0);
+            c.close_when_done();
+        };
+        ch->start();
+        f.st->feed("go\n");
+    }
+    SECTION("before start()") {
+        ch->push_with_producer(asynchat::simple_producer(expected, 10));
+        ch->close_when_done();
+        ch->start();
+    }
+    SECTION("while writable() is false") {
+        ch->start();
+        ch->can_write = false;
+        ch->push_with_producer(asynchat::simple_producer(expected, 10));
+        CHECK(ch->queued_bytes() == 0);
+        ch->close_when_done();
+        ch->can_write = true;
+        ch->initiate_send();
+    }
+    f.run();
+    CHECK(f.st->written == expected);
+    CHECK(ch->closes == 1);
+    CHECK_FALSE(ch->connected());
+}
+
+TEST_CASE("discard_buffers right after a push, with no write in flight, sends none of it",
+          "[async_chat][close]") {
+    fixture f;
+    auto ch = std::make_shared<probe>(f.st);
+    ch->on_record = [](probe& c, const std::string& r) {
+        c.push("reply to " + r + "\n");                           // copied
+        c.push(std::string(200, 'm'));                             // moved
+        c.push_with_producer(asynchat::simple_producer("produced"));
+        c.discard_buffers();                                       // same hook: nothing in flight
+        CHECK(c.queued_bytes() == 0);
+    };
+    ch->start();
+    f.st->feed("a\n");
+    f.run();
+    CHECK(ch->records == std::vector<std::string>{"a"});
+    CHECK(f.st->written.empty());
+    CHECK(f.st->writes_started == 0);
+    CHECK(ch->queued_bytes() == 0);
+    CHECK(ch->connected());
+}
+
+namespace {
+// handle_close() that answers instead of closing: the close marker was only
+// a signal, and the channel stays open.
+class stays_open : public asynchat::async_chat<stays_open, test::fake_stream> {
+public:
+    explicit stays_open(std::shared_ptr<fake_state> st) : async_chat(test::fake_stream(std::move(st))) {}
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+    void handle_close() { ++closes; }
+    int closes = 0;
+};
+} // namespace
+
+TEST_CASE("after a close marker, pushes are sent only if handle_close() leaves the channel open",
+          "[async_chat][close]") {
+    fixture f;
+    f.st->hold_writes = true;
+    auto ch = std::make_shared<stays_open>(f.st);
+    ch->start();
+    ch->push("A");
+    ch->close_when_done();
+    ch->push("B");
+    f.st->release_write();
+    f.run();
+    CHECK(ch->closes == 1);
+    CHECK(ch->connected());
+    f.st->release_write();
+    f.run();
+    CHECK(f.st->written == "AB");  // as in CPython: the marker is gone, B follows
+}
+
+// ------------------------------------------------ the hard output bound
+
+namespace {
+// Counts overflows and keeps the channel open (or calls the default).
+class bounded : public asynchat::async_chat<bounded, test::fake_stream> {
+public:
+    explicit bounded(std::shared_ptr<fake_state> st) : async_chat(test::fake_stream(std::move(st))) {
+        set_terminator("\n");
+    }
+    void collect_incoming_data(std::string_view d) {
+        if (echo) push(d);  // borrowed from the input buffer
+    }
+    void found_terminator() {
+        if (echo) push("\n");
+    }
+    void handle_output_overflow() {
+        ++overflows;
+        queued_at_overflow.push_back(queued_bytes());
+        if (use_default) async_chat<bounded, test::fake_stream>::handle_output_overflow();
+    }
+    void handle_error(const std::error_code& ec) {
+        errors.push_back(ec);
+        close();
+    }
+    int overflows = 0;
+    std::vector<std::size_t> queued_at_overflow;
+    std::vector<std::error_code> errors;
+    bool use_default = false;
+    bool echo = false;
+};
+} // namespace
+
+TEST_CASE("the output limit defaults to no_limit", "[async_chat][output_limit]") {
+    fixture f;
+    auto ch = std::make_shared<bounded>(f.st);
+    CHECK(ch->output_limit() == asynchat::no_limit);
+    f.st->hold_writes = true;
+    ch->start();
+    for (int i = 0; i < 100; ++i) ch->push(std::string(10000, 'x'));
+    CHECK(ch->queued_bytes() == 1000000);
+    CHECK(ch->overflows == 0);
+    ch->close();
+    f.run();
+}
+
+TEST_CASE("a push that would cross the output limit is not queued, and the hook is called once",
+          "[async_chat][output_limit]") {
+    fixture f;
+    f.st->hold_writes = true;
+    auto ch = std::make_shared<bounded>(f.st);
+    ch->set_output_limit(100);
+    ch->start();
+    const std::string s60(60, 'a'), s50(50, 'b'), s40(40, 'c');
+    SECTION("every kind of push counts the same") {
+        ch->push(std::string_view(s60));
+        CHECK(ch->queued_bytes() == 60);
+        ch->push(std::string_view(s50));                    // view
+        ch->push(std::string(s50));                         // moved string
+        ch->push(std::string(100, 'x').c_str());            // C string
+        ch->push_with_producer(std::string(s50));           // string as a producer
+        CHECK(ch->overflows == 4);
+        CHECK(ch->queued_bytes() == 60);
+        ch->push(std::string_view(s40));                    // exactly at the limit: accepted
+        CHECK(ch->queued_bytes() == 100);
+        ch->push("!");
+        CHECK(ch->overflows == 5);
+        CHECK(ch->queued_at_overflow == std::vector<std::size_t>{60, 60, 60, 60, 100});
+        CHECK(ch->connected());
+        // Once sent, there is room again.
+        f.st->hold_writes = false;
+        f.st->release_write();
+        f.run();
+        ch->push(std::string_view(s50));
+        f.run();
+        CHECK(f.st->written == s60 + s40 + s50);
+        CHECK(ch->overflows == 5);
+    }
+    SECTION("the default reports output_limit_exceeded to handle_error, which closes") {
+        ch->use_default = true;
+        ch->push(std::string_view(s60));
+        ch->push(std::string_view(s50));
+        CHECK(ch->overflows == 1);
+        REQUIRE(ch->errors.size() == 1);
+        CHECK(ch->errors[0] == asynchat::error::output_limit_exceeded);
+        CHECK_FALSE(ch->connected());
+        f.st->release_write();
+        f.run();
+        CHECK(f.st->written.size() <= 60);
+    }
+    SECTION("a limit lowered below what is queued refuses every new push") {
+        ch->push(std::string_view(s60));
+        ch->set_output_limit(10);
+        ch->push("x");
+        CHECK(ch->overflows == 1);
+        CHECK(ch->queued_bytes() == 60);
+    }
+    ch->close();
+    f.run();
+}
+
+TEST_CASE("received bytes echoed without a copy count against the output limit", "[async_chat][output_limit]") {
+    fixture f;
+    f.st->hold_writes = true;
+    auto ch = std::make_shared<bounded>(f.st);
+    ch->echo = true;
+    ch->set_output_limit(25);
+    ch->start();
+    f.st->feed("0123456789\n0123456789\n0123456789\n");  // 33 bytes to echo
+    f.run();
+    CHECK(ch->overflows >= 1);
+    CHECK(ch->queued_bytes() <= 25);
+    ch->close();
+    f.run();
+}
+
+TEST_CASE("a producer piece that would cross the output limit is dropped with its producer",
+          "[async_chat][output_limit]") {
+    fixture f;
+    f.st->hold_writes = true;
+    auto ch = std::make_shared<bounded>(f.st);
+    ch->set_output_limit(100);
+    ch->start();
+    ch->push(std::string(30, 'a'));
+    ch->push_with_producer(asynchat::simple_producer(std::string(300, 'p'), 80));  // 80 fits after 'a's are sent
+    ch->push_with_producer(asynchat::simple_producer(std::string(300, 'q'), 200)); // never fits
+    ch->push("end");
+    for (int i = 0; i < 50 && f.st->held_write; ++i) {
+        f.st->release_write();
+        f.run();
+    }
+    CHECK(ch->overflows == 1);
+    CHECK(f.st->written == std::string(30, 'a') + std::string(300, 'p') + "end");
+    CHECK(ch->connected());
+    ch->close();
+    f.run();
+}
+
+TEST_CASE("pushes from other threads count against the output limit on the channel's strand",
+          "[async_chat][output_limit][threads]") {
+    asio::io_context ctx;
+    auto st = std::make_shared<fake_state>(asio::make_strand(ctx));
+    st->hold_writes = true;
+    auto ch = std::make_shared<bounded>(st);
+    ch->set_output_limit(1000);
+    ch->start();
+    ctx.run();
+    ctx.restart();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&ch, t] {
+            const std::string piece(10, char('a' + t));
+            for (int i = 0; i < 100; ++i) {
+                if (i % 2) ch->push(std::string_view(piece));
+                else ch->push(std::string(piece));
+            }
+        });
+    for (auto& t : threads) t.join();
+    ctx.run();  // the posted pushes run here, on the strand
+    CHECK(ch->queued_bytes() == 1000);
+    CHECK(ch->overflows == 300);
+    st->read_handler = nullptr;
+    ch->close();
+    ctx.restart();
+    ctx.run();
+    st->held_write = nullptr;
 }

@@ -313,3 +313,43 @@ TEST_CASE("a client that never reads cannot grow the server's queue past the hig
     CHECK_FALSE(failed);
     CHECK(ch->max_queued <= (1u << 20) + 4096);
 }
+
+namespace {
+// The sibling of the default: a channel that turns Nagle's algorithm back on.
+class nagle_channel : public asynchat::async_chat<nagle_channel> {
+public:
+    static constexpr bool tcp_nodelay = false;
+    explicit nagle_channel(asio::ip::tcp::socket s) : async_chat(std::move(s)) {}
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+};
+class nodelay_channel : public asynchat::async_chat<nodelay_channel> {
+public:
+    explicit nodelay_channel(asio::ip::tcp::socket s) : async_chat(std::move(s)) {}
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+};
+
+template <class Channel>
+bool nodelay_after_start() {
+    asio::io_context ctx;
+    asio::ip::tcp::acceptor acceptor(ctx, test::any_loopback_port());
+    asio::ip::tcp::socket client(ctx);
+    client.connect(acceptor.local_endpoint());
+    auto ch = std::make_shared<Channel>(acceptor.accept());
+    asio::ip::tcp::no_delay before;
+    ch->socket().get_option(before);
+    REQUIRE_FALSE(before.value());  // the kernel's default: the channel must change it
+    ch->start();
+    asio::ip::tcp::no_delay option;
+    ch->socket().get_option(option);
+    ch->close();
+    return option.value();
+}
+} // namespace
+
+TEST_CASE("TCP_NODELAY is on for a started TCP channel, off if Derived says tcp_nodelay = false",
+          "[loopback][options]") {
+    CHECK(nodelay_after_start<nodelay_channel>());
+    CHECK_FALSE(nodelay_after_start<nagle_channel>());
+}

@@ -417,3 +417,18 @@ TEST_CASE("STARTTLS: the same pipelined ClientHello is refused by default", "[tl
     CHECK(server->discarded.size() > 100);
     CHECK(server->handshakes == 0);
 }
+
+TEST_CASE("STARTTLS: the channel stays connected() during the handshake", "[tls][starttls]") {
+    asio::io_context ctx;
+    auto [s, c] = tcp_pair(ctx);
+    auto server = std::make_shared<starttls_server>(std::move(s), asynchat::early_input::discard);
+    server->start();
+    asio::write(c, asio::buffer(std::string("STARTTLS\r\n")));
+    // The reply is sent, the stream switched: the handshake waits for a
+    // ClientHello that never comes.
+    REQUIRE(test::run_until(ctx, [&] { return server->socket().secure(); }));
+    CHECK(server->connected());
+    CHECK_FALSE(server->secure());  // not secure until the handshake succeeds
+    server->close();
+    CHECK_FALSE(server->connected());
+}

@@ -10,8 +10,10 @@
 //   nc 127.0.0.1 7070        (type a nickname, then chat)
 //
 // What it shows: many channels sharing state (the room), pushing to other
-// channels from inside a hook, close_when_done, and handle_close to leave
-// the room however a connection ends.
+// channels from inside a hook, close_when_done, handle_close to leave the
+// room however a connection ends, and set_output_limit: a member that stops
+// reading is disconnected (with a line to the room) instead of making the
+// server hold everything the room says for it.
 #include "../common/serve.hpp"
 
 #include <asynchat/asynchat.hpp>
@@ -19,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 class chat_channel;
 
@@ -49,9 +52,13 @@ private:
 
 class chat_channel : public asynchat::async_chat<chat_channel> {
 public:
+    // The most a member may fall behind the room, beyond the kernel's buffers.
+    static constexpr std::size_t max_backlog = 1 << 20;
+
     chat_channel(asio::ip::tcp::socket socket, std::shared_ptr<room> r)
         : async_chat(std::move(socket)), room_(std::move(r)) {
         set_terminator("\n");
+        set_output_limit(max_backlog);
         push("Welcome to the chat room. Your nickname?\r\n");  // sent once started
     }
 
@@ -88,15 +95,24 @@ public:
 
     // However the connection ends (EOF, reset, /quit), leave the room.
     void handle_close() {
-        if (!nick_.empty()) {
-            room_->leave(nick_);
-            room_->broadcast("* " + nick_ + " has left");
-            nick_.clear();
-        }
+        leave_room(" has left");
+        close();
+    }
+
+    // The member stopped reading and the room got max_backlog ahead of it.
+    void handle_output_overflow() {
+        leave_room(" was disconnected: not reading");
         close();
     }
 
 private:
+    void leave_room(const char* why) {
+        if (nick_.empty()) return;
+        const std::string nick = std::exchange(nick_, {});
+        room_->leave(nick);
+        room_->broadcast("* " + nick + why);
+    }
+
     void choose_nick(const std::string& nick) {
         if (nick.empty() || nick.size() > 32 || !room_->join(nick, shared_from_this())) {
             push("* that nickname is taken or invalid; another?\r\n");
@@ -114,8 +130,14 @@ private:
 };
 
 void room::broadcast(const std::string& line) {
+    // A push may make a member leave (handle_output_overflow): iterate over
+    // a copy of the room.
+    std::vector<std::shared_ptr<chat_channel>> members;
+    members.reserve(members_.size());
     for (const auto& m : members_)
-        if (auto member = m.second.lock()) member->push(line + "\r\n");
+        if (auto member = m.second.lock()) members.push_back(std::move(member));
+    const std::string bytes = line + "\r\n";
+    for (const auto& member : members) member->push(bytes);
 }
 
 int main(int argc, char** argv) {

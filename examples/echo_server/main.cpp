@@ -6,8 +6,9 @@
 //   printf 'hello\r\nworld\r\nquit\r\n' | nc 127.0.0.1 7007
 //
 // What it shows: a string terminator, the ready-made collector
-// (_collect_incoming_data / _get_data), push, close_when_done, and the
-// ready-made server that makes one channel per connection.
+// (_collect_incoming_data / _get_data), push, close_when_done (also at EOF:
+// a client that shuts down its sending side still gets every answer), and
+// the ready-made server that makes one channel per connection.
 #include "../common/serve.hpp"
 
 #include <asynchat/asynchat.hpp>
@@ -41,6 +42,10 @@ public:
         }
         push(std::move(line) + "\r\n");
     }
+
+    // The client finished sending: answer everything it sent, then close
+    // (the default would close at once and drop the answers still queued).
+    void handle_eof() { close_when_done(); }
 
 private:
     static constexpr std::size_t max_line = 64 * 1024;

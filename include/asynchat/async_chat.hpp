@@ -8,6 +8,7 @@
 #include <asynchat/detail/hooks.hpp>
 #include <asynchat/detail/report.hpp>
 #include <asynchat/detail/strand_check.hpp>
+#include <asynchat/detail/timer.hpp>
 #include <asynchat/error.hpp>
 #include <asynchat/framer.hpp>
 #include <asynchat/output_queue.hpp>
@@ -19,10 +20,9 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
-
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -123,6 +123,10 @@ inline constexpr bool is_char_pointer_v =
 template <class Derived, class Stream = asio::ip::tcp::socket>
 class async_chat : public std::enable_shared_from_this<Derived> {
 public:
+    static_assert(stream_traits<Stream>::tls || !detail::needs_tls_header<Stream>::value,
+                  "asynchat::async_chat: this Stream speaks TLS: include <asynchat/tls.hpp> "
+                  "before declaring the channel (in every translation unit that uses it)");
+
     using stream_type = Stream;
     using executor_type = typename Stream::executor_type;
     using lowest_layer_type = typename Stream::lowest_layer_type;
@@ -202,6 +206,7 @@ public:
         // Kept small enough to inline into hooks: the rare paths are calls.
         if (strand_.on_strand() && posted_from_other_thread(data)) return;
         if (state_ == state::closed) return;
+        if (!out_.fits(data.size())) return output_overflow();
         // Received bytes (the `data` of collect_incoming_data, say) are sent
         // from the input buffer, not copied; the next read waits for them.
         const std::string_view input = framer_.received();
@@ -221,6 +226,7 @@ public:
             return;
         }
         if (state_ == state::closed) return;
+        if (!out_.fits(data.size())) return output_overflow();
         out_.push(std::move(data), coalesce_limit());
         send_next();
     }
@@ -261,8 +267,10 @@ public:
     }
 
     /// Queues a close marker: once everything queued before it is sent, the
-    /// channel calls `handle_close()` (which by default closes it). Anything
-    /// pushed after the marker is never sent.
+    /// channel calls `handle_close()`, which by default closes it, so that
+    /// anything pushed after the marker is never sent. A `handle_close()` that
+    /// leaves the channel open lets what follows the marker go out (as in
+    /// CPython).
     void close_when_done() {
         if (auto self = foreign_caller()) {
             post(std::move(self), [](async_chat& c) { c.close_when_done(); });
@@ -274,8 +282,9 @@ public:
     }
 
     /// Drops unread input, collected data (`_get_data`) and the whole output
-    /// FIFO, close markers included. Bytes already handed to the socket by a
-    /// write in flight may still go out.
+    /// FIFO, close markers included; queued producers are destroyed here.
+    /// Bytes already handed to the socket by a write in flight may still go
+    /// out.
     void discard_buffers() {
         if (auto self = foreign_caller()) {
             post(std::move(self), [](async_chat& c) { c.discard_buffers(); });
@@ -314,26 +323,36 @@ public:
 
     /// Calls `handle_timeout()` when no read or write has completed for `d`
     /// (so a peer that neither sends nor reads what it is sent times out, and
-    /// one that keeps either going does not). A zero duration turns it off.
+    /// one that keeps either going does not). A zero (or negative) duration
+    /// turns it off. Any `std::chrono` duration is valid: one beyond the
+    /// clock's range (`duration::max()`, `hours::max()`) never fires.
     /// Counted from the call (or from `start()`), then from the last I/O.
     /// May be called before `start()`, in the constructor.
     void set_idle_timeout(clock::duration d) {
-        idle_timeout_ = d;
-        last_activity_ = clock::now();
+        timer_.set_idle_timeout(d, clock::now());
         arm_timer();
+    }
+    template <class Rep, class Period>
+    void set_idle_timeout(std::chrono::duration<Rep, Period> d) {
+        set_idle_timeout(detail::saturating_duration(d));
     }
 
     /// Calls `handle_timeout()` once, `d` from now, whatever the traffic (a
     /// deadline for a request, as slowloris defences need). A new call
     /// replaces the deadline; `expires_never()` removes it. Set before
-    /// `connect()`, it also bounds the connection attempt.
+    /// `connect()`, it also bounds the connection attempt. Any `std::chrono`
+    /// duration is valid; the sum saturates, so `duration::max()` is never.
     void expires_after(clock::duration d) {
-        deadline_ = clock::now() + d;
+        timer_.expires_after(d, clock::now());
         arm_timer();
+    }
+    template <class Rep, class Period>
+    void expires_after(std::chrono::duration<Rep, Period> d) {
+        expires_after(detail::saturating_duration(d));
     }
 
     /// Removes the deadline set by `expires_after()`.
-    void expires_never() { deadline_ = clock::time_point::max(); }
+    void expires_never() { timer_.expires_never(); }
 
     // ------------------------------------------------------------ lifecycle
 
@@ -374,9 +393,14 @@ public:
         });
     }
 
-    /// Closes the stream at once. Pending operations end without calling any
-    /// hook; queued output is dropped. Idempotent. Does not call
-    /// `handle_close()` (that hook *reacts* to a close; this *is* one).
+    /// Closes the channel: from this call on no hook is called, `connected()`
+    /// is false, queued output is dropped (queued producers are destroyed
+    /// here, while `Derived` is alive) and pending operations end. A plain
+    /// stream is closed at once; on a TLS stream whose handshake succeeded,
+    /// close_notify is sent once the read or write in flight has ended, and
+    /// the socket is closed when the peer's close_notify arrives or after
+    /// `Derived::tls_close_timeout`, whichever comes first. Idempotent. Does
+    /// not call `handle_close()` (that hook *reacts* to a close; this *is* one).
     void close() {
         if (auto self = foreign_caller()) {
             post(std::move(self), [](async_chat& c) { c.close(); });
@@ -385,7 +409,7 @@ public:
         if (state_ == state::closed) return;
         const bool say_goodbye = tls_active();
         state_ = state::closed;
-        if (timer_) timer_->cancel();
+        timer_.cancel();
         out_.clear();
         framer_.discard();
         std::error_code ignored;
@@ -423,7 +447,7 @@ public:
                 throw std::logic_error("asynchat::async_chat::start_tls: call it from a hook, "
                                        "not while a read is in flight");
             upgrade_ = upgrade{role, early};
-            out_.push_upgrade_marker();
+            out_.push_barrier();
             send_next();
         }
     }
@@ -432,8 +456,12 @@ public:
     /// called.
     [[nodiscard]] bool secure() const noexcept { return tls_active(); }
 
-    /// True between a successful `start()`/`connect()` and `close()`.
-    [[nodiscard]] bool connected() const noexcept { return state_ == state::open; }
+    /// True from the moment the channel is open until `close()`: after
+    /// `start()` or `connect()`'s connection, and on a TLS stream its first
+    /// handshake; a STARTTLS handshake (`start_tls()`) does not interrupt it.
+    [[nodiscard]] bool connected() const noexcept {
+        return state_ == state::open || (state_ == state::handshaking && upgrading_);
+    }
 
     /// Bytes pushed and not yet written, counting a producer's output once it
     /// has been asked for it.
@@ -448,6 +476,18 @@ public:
     /// one piece, asked for only when the previous one was sent.
     void set_output_high_water(std::size_t bytes) noexcept { high_water_ = bytes; }
     [[nodiscard]] std::size_t output_high_water() const noexcept { return high_water_; }
+
+    /// A hard bound on `queued_bytes()` (beyond Python; the default is
+    /// `asynchat::no_limit`). A push, or a producer's piece, that would take
+    /// `queued_bytes()` over `bytes` is not queued, and
+    /// `handle_output_overflow()` is called, once for each. Pushes from other
+    /// threads count when they reach the channel's strand; pushes from other
+    /// channels (a broadcast) count like any other: this bounds what the high
+    /// water cannot, output this channel's own input did not cause, such as
+    /// what a peer that stopped reading is sent by the rest of a chat room. A
+    /// producer that overflows is dropped with its piece.
+    void set_output_limit(std::size_t bytes) noexcept { out_.set_limit(bytes); }
+    [[nodiscard]] std::size_t output_limit() const noexcept { return out_.limit(); }
 
     /// The executor every hook runs on.
     [[nodiscard]] executor_type get_executor() noexcept { return stream_.get_executor(); }
@@ -514,13 +554,22 @@ public:
     /// `error::timed_out` to `handle_error` (which by default closes).
     void handle_timeout() { report_error(make_error_code(error::timed_out)); }
 
+    /// Called for each push (or producer piece) refused by
+    /// `set_output_limit()`, which was not queued. Reports
+    /// `error::output_limit_exceeded` to `handle_error` (which by default
+    /// closes). An override may drop the output and keep the channel, or say
+    /// goodbye; it can call this default as
+    /// `async_chat<Derived, Stream>::handle_output_overflow()`.
+    void handle_output_overflow() { report_error(make_error_code(error::output_limit_exceeded)); }
+
     /// Called once when a record grows past `set_record_limit()`, with the
     /// size it would reach (or the byte count declared). Returns what to do.
     overflow handle_record_too_long(std::size_t /*size*/) { return overflow::close; }
 
 protected:
     /// Takes a connected stream, typically an accepted socket; then `start()`.
-    explicit async_chat(Stream stream) : stream_(std::move(stream)), strand_(stream_.get_executor()) {}
+    explicit async_chat(Stream stream)
+        : stream_(std::move(stream)), strand_(stream_.get_executor()), timer_(stream_.get_executor()) {}
 
     /// Builds the stream from `args` (an `asio::io_context&`, an executor,
     /// ...) for a client channel; then `connect()`.
@@ -530,7 +579,8 @@ protected:
                                int> = 0>
     explicit async_chat(Arg&& arg, Args&&... args)
         : stream_(std::forward<Arg>(arg), std::forward<Args>(args)...),
-          strand_(stream_.get_executor()) {}
+          strand_(stream_.get_executor()),
+          timer_(stream_.get_executor()) {}
 
     // Protected and non-virtual: the channel is owned and destroyed as Derived.
     ~async_chat() {
@@ -635,7 +685,7 @@ private:
 
     void become_open() {
         state_ = state::open;
-        last_activity_ = clock::now();
+        timer_.note_activity(clock::now());
         arm_timer();
         tune_socket();
     }
@@ -682,7 +732,7 @@ private:
     void handshake(tls_role role) {
         if constexpr (traits::tls) {
             state_ = state::handshaking;
-            last_activity_ = clock::now();
+            timer_.note_activity(clock::now());
             arm_timer();  // the idle timeout and the deadline bound the handshake too
             traits::async_handshake(stream_, role, [self = this->shared_from_this()](const std::error_code& ec) {
                 static_cast<async_chat&>(*self).on_handshake(ec);
@@ -698,6 +748,7 @@ private:
             return;
         }
         tls_up_ = true;
+        upgrading_ = false;
         become_open();
         if (std::exchange(client_, false)) guarded([this] { derived().handle_connect(); });
         if (state_ == state::open) guarded([this] { derived().handle_handshake(); });
@@ -718,6 +769,7 @@ private:
                 early.clear();
             }
             traits::begin_tls(stream_, std::move(early));
+            upgrading_ = true;
             handshake(u.role);
         }
     }
@@ -728,16 +780,13 @@ private:
         if constexpr (traits::tls) {
             if (!tls_closing_ || reading_ || writing_) return;
             tls_closing_ = false;
-            if (!timer_) timer_.emplace(stream_.get_executor());
-            ++timer_generation_;  // a pending timeout wait ends without effect
-            timer_->expires_after(Derived::tls_close_timeout);
-            timer_->async_wait([self, this](const std::error_code& ec) {
+            timer_.wait_once(Derived::tls_close_timeout, self, [this] {
                 std::error_code ignored;
-                if (!ec) stream_.lowest_layer().close(ignored);
+                stream_.lowest_layer().close(ignored);
             });
             traits::async_shutdown(stream_, [self = std::move(self), this](const std::error_code&) {
                 std::error_code ignored;
-                timer_->cancel();
+                timer_.cancel();
                 stream_.lowest_layer().close(ignored);
             });
         }
@@ -820,17 +869,23 @@ private:
             });
             started = true;
         });
+        // A producer's piece over the output limit: after the write began (the
+        // hook may close).
+        const bool overflowed = out_.take_overflow();
+        if (overflowed) output_overflow();
         if (started) return;
         // Not started (or failed to start): consume(0) ends a gathered flight.
         if (out_.in_flight()) out_.consume(0);
         writing_ = false;
         if (tls_closing_) finish_tls_close(this->shared_from_this());
         if (!allowed || state_ != state::open) return;
+        if (overflowed) return send_next();  // what follows the dropped producer
         if (out_.close_marker_first()) {
             out_.pop_close_marker();
             guarded([this] { derived().handle_close(); });
-        } else if (upgrade_ && out_.upgrade_marker_first()) {
-            out_.pop_upgrade_marker();
+            send_next();  // handle_close() left the channel open: what follows the marker goes
+        } else if (upgrade_ && out_.barrier_first()) {
+            out_.pop_barrier();
             guarded([this] { begin_upgrade(); });
         }
     }
@@ -855,49 +910,26 @@ private:
     // idle limit. I/O only records the time; the timer re-checks when it
     // fires, so the hot path never touches the timer queue.
 
-    void note_activity() noexcept {
-        if (idle_timeout_ != clock::duration::zero()) last_activity_ = clock::now();
-    }
-
-    clock::time_point next_timeout() const noexcept {
-        clock::time_point due = deadline_;
-        if (idle_timeout_ != clock::duration::zero() && last_activity_ + idle_timeout_ < due)
-            due = last_activity_ + idle_timeout_;
-        return due;
-    }
+    void note_activity() noexcept { timer_.note_activity(); }
 
     void arm_timer() {
         // Only once started or connecting: the wait must hold the channel
         // alive, and before start() it may not be owned by a shared_ptr yet.
         if (state_ != state::open && state_ != state::connecting && state_ != state::handshaking) return;
-        const clock::time_point due = next_timeout();
-        if (due == clock::time_point::max()) return;  // a pending wait re-checks and stops
-        if (!timer_) timer_.emplace(stream_.get_executor());
-        if (timer_waiting_ && timer_->expiry() <= due) return;  // wakes early enough
-        timer_->expires_at(due);  // cancels a later wait, if any
-        timer_waiting_ = true;
-        timer_->async_wait([self = this->shared_from_this(), this, generation = ++timer_generation_](
-                               const std::error_code&) {
-            if (generation != timer_generation_) return;  // superseded by a new wait
-            timer_waiting_ = false;
-            on_timer();
-        });
+        if (timer_.next_due() == clock::time_point::max()) return;  // nothing due: no wait
+        timer_.arm(this->shared_from_this(), [this] { on_timer(); });
     }
 
     void on_timer() {
         if (state_ == state::closed) return;
-        const clock::time_point now = clock::now();
-        const bool deadline_passed = deadline_ <= now;
-        const bool idle = idle_timeout_ != clock::duration::zero() && last_activity_ + idle_timeout_ <= now;
-        if (deadline_passed || idle) {
-            if (deadline_passed) deadline_ = clock::time_point::max();
-            if (idle) last_activity_ = now;  // one call per idle period
-            guarded([this] { derived().handle_timeout(); });
-        }
+        if (timer_.take_due(clock::now())) guarded([this] { derived().handle_timeout(); });
         arm_timer();
     }
 
     // ---- errors
+
+    // Output refused by set_output_limit().
+    void output_overflow() noexcept { guarded([this] { derived().handle_output_overflow(); }); }
 
     void io_failed(const std::error_code& ec) {
         if (ec == asio::error::eof || truncated(ec))
@@ -970,15 +1002,11 @@ private:
     bool client_ = false;      // connect()ed: handle_connect() waits for the TLS handshake
     bool tls_up_ = false;      // a TLS handshake succeeded
     bool tls_closing_ = false; // close() waits for I/O in flight before close_notify
+    bool upgrading_ = false;   // a STARTTLS handshake is running (still connected())
     std::optional<upgrade> upgrade_;  // start_tls() called, handshake not begun
 
     std::size_t high_water_ = no_limit;
-    std::optional<asio::steady_timer> timer_;  // made on first use of a timeout
-    clock::duration idle_timeout_{};
-    clock::time_point last_activity_{};
-    clock::time_point deadline_ = clock::time_point::max();
-    unsigned timer_generation_ = 0;
-    bool timer_waiting_ = false;
+    detail::channel_timer<executor_type> timer_;  // idle timeout, deadline, TLS close wait
 };
 
 } // namespace asynchat

@@ -21,6 +21,10 @@ enum class error {
     /// handshake; they were discarded (the default
     /// `handle_plaintext_after_starttls()`).
     plaintext_after_starttls,
+    /// A push (or a producer's piece) would have taken the queued output past
+    /// `set_output_limit()`; it was not queued (the default
+    /// `handle_output_overflow()`).
+    output_limit_exceeded,
 };
 
 namespace detail {
@@ -32,6 +36,7 @@ public:
         case error::record_too_long: return "record longer than the limit";
         case error::timed_out: return "timed out";
         case error::plaintext_after_starttls: return "plaintext received after STARTTLS, discarded";
+        case error::output_limit_exceeded: return "queued output over the limit";
         }
         return "unknown asynchat error";
     }

@@ -34,8 +34,13 @@ namespace asynchat {
 /// - A producer is asked for a piece only when everything before it has been
 ///   gathered, and for its next piece only after the previous one was fully
 ///   sent (Python asks at the head of the queue; the bytes are the same).
-/// - Gathering stops at a close marker; `close_marker_first()` then says
-///   everything before it has been sent.
+/// - Gathering stops at a close marker or a barrier ("stop here until
+///   told"); `close_marker_first()` / `barrier_first()` then say everything
+///   before it has been sent, and `pop_*` lets what follows go.
+/// - Counters change only once a push has succeeded: a push that throws
+///   (`std::bad_alloc`) leaves the queue as it was (strong guarantee).
+/// - `clear()` destroys every producer at once, those whose piece is in
+///   flight included: their owner may destroy state they refer to next.
 class output_queue {
 public:
     /// Queues a copy of `bytes`. Copies smaller than `coalesce_limit` share one
@@ -46,7 +51,7 @@ public:
         if (open_copy_ != nullptr && open_copy_->capacity - open_copy_->end >= n) {
             copy_bytes(open_copy_->copy.get() + open_copy_->end, bytes.data(), n);
             open_copy_->end += n;
-            queued_bytes_ += n;
+            queued_bytes_ += n;  // nothing can throw here
             return;
         }
         if (n != 0) push_new_copy(bytes, coalesce_limit);
@@ -55,7 +60,6 @@ public:
 private:
     void push_new_copy(std::string_view bytes, std::size_t coalesce_limit) {
         const std::size_t n = bytes.size();
-        queued_bytes_ += n;
         entry e;
         e.capacity = n < coalesce_limit ? coalesce_limit : n;
         if (spare_copy_ != nullptr && spare_capacity_ >= e.capacity) {
@@ -66,7 +70,8 @@ private:
         }
         copy_bytes(e.copy.get(), bytes.data(), n);
         e.end = n;
-        entries_.push(std::move(e));
+        entries_.push(std::move(e));  // may throw: nothing counted yet
+        queued_bytes_ += n;
         open_copy_ = n < coalesce_limit ? &entries_.last() : nullptr;
         open_borrow_ = nullptr;
     }
@@ -78,15 +83,16 @@ public:
     ASYNCHAT_ALWAYS_INLINE void push_borrowed(std::string_view bytes) {
         const std::size_t n = bytes.size();
         if (n == 0) return;
-        queued_bytes_ += n;
         if (open_borrow_ != nullptr && open_borrow_->borrowed + open_borrow_->end == bytes.data()) {
             open_borrow_->end += n;
+            queued_bytes_ += n;
             return;
         }
         entry e;
         e.borrowed = bytes.data();
         e.end = n;
         push_entry(std::move(e));
+        queued_bytes_ += n;
         ++borrowed_entries_;
         open_borrow_ = &entries_.last();
     }
@@ -114,11 +120,12 @@ public:
     /// than to send as a piece of their own, are copied).
     void push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
         if (bytes.size() <= short_string) return push(std::string_view(bytes), coalesce_limit);
-        queued_bytes_ += bytes.size();
+        const std::size_t n = bytes.size();
         entry e;
         e.data = std::move(bytes);
-        e.end = e.data.size();
+        e.end = n;
         push_entry(std::move(e));
+        queued_bytes_ += n;
     }
 
     /// Queues a producer (see `is_producer_v`).
@@ -132,9 +139,23 @@ public:
     /// Queues a close marker: nothing after it is gathered.
     void push_close_marker() { push_marker(marker::close); }
 
-    /// Queues an upgrade marker (`start_tls()`): gathering stops there, like
-    /// at a close marker, so what was queued before it is sent first.
-    void push_upgrade_marker() { push_marker(marker::upgrade); }
+    /// Queues a barrier: gathering stops there, as at a close marker, until
+    /// `pop_barrier()` (the channel switches its stream to TLS there, once
+    /// what was queued before has been sent).
+    void push_barrier() { push_marker(marker::barrier); }
+
+    /// Bounds `queued_bytes()`: a producer's piece that would take it past
+    /// `bytes` is dropped with its producer, and `take_overflow()` reports it;
+    /// pushers ask `fits()` first. `no_limit` (the default) turns it off.
+    void set_limit(std::size_t bytes) noexcept { limit_ = bytes; }
+    [[nodiscard]] std::size_t limit() const noexcept { return limit_; }
+
+    /// True if `n` more bytes keep `queued_bytes()` within the limit.
+    [[nodiscard]] bool fits(std::size_t n) const noexcept { return queued_bytes_ + n <= limit_; }
+
+    /// True (once) if a producer's piece was dropped by the limit since the
+    /// last call.
+    bool take_overflow() noexcept { return std::exchange(overflowed_, false); }
 
     /// True if nothing at all is queued: no bytes, producer or marker.
     [[nodiscard]] bool empty() const noexcept { return entries_.is_empty(); }
@@ -155,12 +176,13 @@ public:
         if (close_marker_first()) drop_first();
     }
 
-    /// As `close_marker_first()`, for an upgrade marker.
-    [[nodiscard]] bool upgrade_marker_first() const noexcept { return marker_first(marker::upgrade); }
+    /// As `close_marker_first()`, for a barrier.
+    [[nodiscard]] bool barrier_first() const noexcept { return marker_first(marker::barrier); }
 
-    /// Removes the upgrade marker reported by `upgrade_marker_first()`.
-    void pop_upgrade_marker() noexcept {
-        if (upgrade_marker_first()) drop_first();
+    /// Removes the barrier reported by `barrier_first()`: what follows it
+    /// may be gathered.
+    void pop_barrier() noexcept {
+        if (barrier_first()) drop_first();
     }
 
     /// Collects the next bytes to send, oldest first, by calling
@@ -193,19 +215,28 @@ public:
         std::size_t i = 0;
         while (i < entries_.size() && pieces < max_pieces && total < max_bytes) {
             entry* e = &entries_[i];
-            if (e->kind != marker::none) break;
+            if (e->kind != marker::bytes) break;
             if (e->producer && e->offset == e->end) {
                 std::string piece = e->producer->more();
                 if (clear_requested_) return 0;  // `guard` clears; nothing is sent
                 e = &entries_[i];  // more() may have pushed; the entry did not move
+                if (!piece.empty() && !fits(piece.size())) {
+                    // Over the limit: the piece and its producer go (the
+                    // rest of its output would be cut short anyway).
+                    overflowed_ = true;
+                    e->producer.reset();
+                    e->data.clear();
+                    e->offset = e->end = 0;
+                    break;
+                }
                 if (piece.empty()) {
                     e->producer.reset();  // exhausted: now an empty entry
                     e->data.clear();
                 } else {
-                    queued_bytes_ += piece.size();
                     // Sent from the heap, never from inside the entry: the
                     // entry may move while the piece is in flight.
                     if (piece.size() <= short_string) piece.reserve(short_string + 1);
+                    queued_bytes_ += piece.size();  // once nothing can throw
                     e->data = std::move(piece);
                 }
                 e->offset = 0;
@@ -247,7 +278,7 @@ public:
         queued_bytes_ -= std::min(n, queued_bytes_);
         while (!entries_.is_empty()) {
             entry& e = entries_[0];
-            if (e.kind != marker::none) break;
+            if (e.kind != marker::bytes) break;
             const std::size_t avail = e.end - e.offset;
             if (n < avail) {
                 e.offset += n;
@@ -273,6 +304,8 @@ public:
         open_copy_ = open_borrow_ = nullptr;
         if (in_flight()) {
             entries_.truncate(in_flight_entries_);
+            // The pieces in flight stay; their producers go now.
+            for (std::size_t i = 0; i < entries_.size(); ++i) entries_[i].producer.reset();
             borrowed_entries_ = 0;
             queued_bytes_ = 0;
             for (std::size_t i = 0; i < entries_.size(); ++i) {
@@ -288,7 +321,7 @@ public:
     }
 
 private:
-    enum class marker : unsigned char { none, close, upgrade };
+    enum class marker : unsigned char { bytes, close, barrier };
 
     bool marker_first(marker m) const noexcept {
         return !in_flight() && !entries_.is_empty() && entries_[0].kind == m;
@@ -308,7 +341,7 @@ private:
         std::size_t end = 0;            // bytes in use
         std::size_t offset = 0;         // bytes already sent
         std::unique_ptr<detail::any_producer> producer;  // set for a producer
-        marker kind = marker::none;
+        marker kind = marker::bytes;
 
         const char* bytes() const noexcept {
             return copy ? copy.get() : borrowed != nullptr ? borrowed : data.data();
@@ -362,6 +395,8 @@ private:
     bool drop_in_flight_ = false;        // clear() during the flight
     bool gathering_ = false;
     bool clear_requested_ = false;       // clear() from a producer during gather()
+    bool overflowed_ = false;            // a producer's piece was over the limit
+    std::size_t limit_ = static_cast<std::size_t>(-1);
 };
 
 } // namespace asynchat

@@ -4,12 +4,14 @@
 #define ASYNCHAT_STARTTLS_STREAM_HPP
 
 #include <asynchat/detail/replay_socket.hpp>
+#include <asynchat/stream_traits.hpp>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/stream.hpp>
 
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace asynchat {
@@ -69,6 +71,11 @@ private:
     tls_stream_type tls_;
     bool secure_ = false;
 };
+
+namespace detail {
+template <class Socket>
+struct needs_tls_header<starttls_stream<Socket>> : std::true_type {};
+} // namespace detail
 
 } // namespace asynchat
 

@@ -3,6 +3,8 @@
 #ifndef ASYNCHAT_STREAM_TRAITS_HPP
 #define ASYNCHAT_STREAM_TRAITS_HPP
 
+#include <type_traits>
+
 namespace asynchat {
 
 /// Which side of a TLS handshake a channel plays.
@@ -31,6 +33,19 @@ struct stream_traits {
     /// True if it starts in plaintext and can switch to TLS (`start_tls()`).
     static constexpr bool upgradable = false;
 };
+
+namespace detail {
+/// True for a stream that speaks TLS and so needs the `stream_traits`
+/// specialization of `<asynchat/tls.hpp>`: Asio's `ssl::stream` (it has a
+/// `handshake_type`) and `starttls_stream` (which specializes this trait).
+/// `async_chat` refuses such a stream with the primary `stream_traits`, so a
+/// missing include is a compile error, not a run-time failure or an ODR
+/// violation between translation units.
+template <class Stream, class = void>
+struct needs_tls_header : std::false_type {};
+template <class Stream>
+struct needs_tls_header<Stream, std::void_t<typename Stream::handshake_type>> : std::true_type {};
+} // namespace detail
 
 } // namespace asynchat
 

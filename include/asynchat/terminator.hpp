@@ -56,8 +56,8 @@ inline constexpr bool is_count_type_v =
 /// CPython behaviour, kept on purpose.
 class terminator {
 public:
-    /// The three kinds of terminator.
-    enum class kind : unsigned char { none, string, count };
+    /// The three kinds of terminator (`absent`: `asynchat::none`).
+    enum class kind : unsigned char { absent, string, count };
 
     /// No terminator.
     terminator() noexcept = default;
@@ -85,7 +85,7 @@ public:
     terminator(bool) = delete;            // not a terminator
 
     [[nodiscard]] kind type() const noexcept { return kind_; }
-    [[nodiscard]] bool is_none() const noexcept { return kind_ == kind::none; }
+    [[nodiscard]] bool is_none() const noexcept { return kind_ == kind::absent; }
     [[nodiscard]] bool is_string() const noexcept { return kind_ == kind::string; }
     [[nodiscard]] bool is_count() const noexcept { return kind_ == kind::count; }
 
@@ -166,7 +166,8 @@ private:
     static std::string quote(std::string_view s) {
         static constexpr char hex[] = "0123456789abcdef";
         std::string out = "\"";
-        for (unsigned char c : s) {
+        for (const char byte : s) {
+            const auto c = static_cast<unsigned char>(byte);
             switch (c) {
             case '\r': out += "\\r"; break;
             case '\n': out += "\\n"; break;
@@ -187,7 +188,7 @@ private:
         return out;
     }
 
-    kind kind_ = kind::none;
+    kind kind_ = kind::absent;
     std::string string_;
     std::size_t count_ = 0;
 };

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace asynchat::detail {

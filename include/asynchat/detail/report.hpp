@@ -3,8 +3,8 @@
 #ifndef ASYNCHAT_DETAIL_REPORT_HPP
 #define ASYNCHAT_DETAIL_REPORT_HPP
 
+#include <cstdio>
 #include <exception>
-#include <iostream>
 
 namespace asynchat::detail {
 
@@ -15,9 +15,9 @@ inline void print_uncaptured(std::exception_ptr error, const char* where) noexce
     try {
         if (error) std::rethrow_exception(error);
     } catch (const std::exception& e) {
-        std::cerr << "asynchat: uncaptured exception" << where << ": " << e.what() << '\n';
+        std::fprintf(stderr, "asynchat: uncaptured exception%s: %s\n", where, e.what());
     } catch (...) {
-        std::cerr << "asynchat: uncaptured exception" << where << '\n';
+        std::fprintf(stderr, "asynchat: uncaptured exception%s\n", where);
     }
 }
 
