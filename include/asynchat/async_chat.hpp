@@ -7,7 +7,7 @@
 #include <asynchat/detail/gathered_buffers.hpp>
 #include <asynchat/detail/hooks.hpp>
 #include <asynchat/detail/report.hpp>
-#include <asynchat/detail/strand_check.hpp>
+#include <asynchat/detail/strand_relay.hpp>
 #include <asynchat/detail/timer.hpp>
 #include <asynchat/error.hpp>
 #include <asynchat/framer.hpp>
@@ -20,12 +20,12 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -117,6 +117,23 @@ inline constexpr bool is_char_pointer_v =
 /// `handle_error(std::error_code)`; by default all of them end in `close()`.
 /// Writing to a closed peer never raises SIGPIPE (Asio sends with MSG_NOSIGNAL).
 ///
+/// Lifetime: queued producers live in this base, which is destroyed after
+/// `Derived`'s members. `close()` and `discard_buffers()` destroy them while
+/// `Derived` is alive, the one whose piece is being written included, and the
+/// channel closes itself on every error path; a producer whose destructor
+/// touches the channel's state is therefore safe once the channel was closed.
+/// A channel destroyed without `close()` (never started, or its io_context
+/// destroyed with operations pending) destroys its producers last: such a
+/// producer must not touch `Derived` in its destructor.
+///
+/// Layout: this header declares the class, its public API and the default
+/// hooks; the read loop, the write loop, the lifecycle and the timeouts are
+/// defined in `<asynchat/impl/async_chat.hpp>`. What depends on the stream
+/// kind (a TLS handshake, close_notify, STARTTLS) is a stream policy chosen
+/// by `stream_traits` (`detail/stream_policy.hpp`, `detail/tls_policy.hpp`);
+/// the timeouts are `detail::channel_timer`; calls from other threads go
+/// through `detail::strand_relay`.
+///
 /// @tparam Derived the user's channel class (CRTP).
 /// @tparam Stream an Asio stream: `asio::ip::tcp::socket` (default),
 ///         `asio::local::stream_protocol::socket`, ...
@@ -204,7 +221,8 @@ public:
     /// bytes are never sent.
     ASYNCHAT_ALWAYS_INLINE void push(std::string_view data) {
         // Kept small enough to inline into hooks: the rare paths are calls.
-        if (strand_.on_strand() && posted_from_other_thread(data)) return;
+        if (strand_.on_strand() && relay([](async_chat& c, std::string s) { c.push(std::move(s)); }, data))
+            return;
         if (state_ == state::closed) return;
         if (!out_.fits(data.size())) return output_overflow();
         // Received bytes (the `data` of collect_incoming_data, say) are sent
@@ -221,10 +239,7 @@ public:
     /// than a piece of its own) and starts sending.
     void push(std::string&& data) {
         if (data.empty()) return;
-        if (auto self = foreign_caller()) {
-            post(std::move(self), [s = std::move(data)](async_chat& c) mutable { c.push(std::move(s)); });
-            return;
-        }
+        if (relay([](async_chat& c, std::string s) { c.push(std::move(s)); }, std::move(data))) return;
         if (state_ == state::closed) return;
         if (!out_.fits(data.size())) return output_overflow();
         out_.push(std::move(data), coalesce_limit());
@@ -254,12 +269,8 @@ public:
             static_assert(is_producer_v<T>,
                           "asynchat::async_chat::push_with_producer: the argument must be bytes "
                           "or have a 'more()' member returning std::string or std::string_view");
-            if (auto self = foreign_caller()) {
-                post(std::move(self), [p = T(std::forward<P>(producer))](async_chat& c) mutable {
-                    c.push_with_producer(std::move(p));
-                });
+            if (relay([](async_chat& c, T p) { c.push_with_producer(std::move(p)); }, std::forward<P>(producer)))
                 return;
-            }
             if (state_ == state::closed) return;
             out_.push_producer(std::forward<P>(producer));
             send_next();
@@ -272,10 +283,7 @@ public:
     /// leaves the channel open lets what follows the marker go out (as in
     /// CPython).
     void close_when_done() {
-        if (auto self = foreign_caller()) {
-            post(std::move(self), [](async_chat& c) { c.close_when_done(); });
-            return;
-        }
+        if (relay([](async_chat& c) { c.close_when_done(); })) return;
         if (state_ == state::closed) return;
         out_.push_close_marker();
         send_next();
@@ -286,10 +294,7 @@ public:
     /// Bytes already handed to the socket by a write in flight may still go
     /// out.
     void discard_buffers() {
-        if (auto self = foreign_caller()) {
-            post(std::move(self), [](async_chat& c) { c.discard_buffers(); });
-            return;
-        }
+        if (relay([](async_chat& c) { c.discard_buffers(); })) return;
         framer_.discard();
         incoming_.clear();
         out_.clear();
@@ -299,10 +304,7 @@ public:
     /// `writable()` allows it. `push` calls it; call it yourself after
     /// `writable()` turns true again.
     void initiate_send() {
-        if (auto self = foreign_caller()) {
-            post(std::move(self), [](async_chat& c) { c.initiate_send(); });
-            return;
-        }
+        if (relay([](async_chat& c) { c.initiate_send(); })) return;
         send_next();
     }
 
@@ -310,10 +312,7 @@ public:
     /// Reading is re-checked by the channel after every completed write; call
     /// this after `readable()` turns true for another reason.
     void resume_reading() {
-        if (auto self = foreign_caller()) {
-            post(std::move(self), [](async_chat& c) { c.resume_reading(); });
-            return;
-        }
+        if (relay([](async_chat& c) { c.resume_reading(); })) return;
         read_next();
     }
 
@@ -360,16 +359,7 @@ public:
     /// typically one just accepted.
     /// @throws std::logic_error if the channel is not owned by a
     ///         `std::shared_ptr`, or was already started, connected or closed.
-    void start() {
-        auto self = shared_or_throw("start");
-        if (state_ != state::idle)
-            throw std::logic_error("asynchat::async_chat::start: the channel was already started");
-        if (strand_.must_post()) {
-            post(std::move(self), [](async_chat& c) { c.open(); });
-            return;
-        }
-        open();
-    }
+    void start();
 
     /// As `start()`; on a TLS stream, plays `role` in the handshake (`start()`
     /// plays the server, `connect()` the client).
@@ -381,17 +371,7 @@ public:
     /// Connects to `peer`, then calls `handle_connect()`, starts reading and
     /// sends what was pushed meanwhile. A failure goes to `handle_error`.
     /// @throws std::logic_error as `start()` does.
-    void connect(const endpoint_type& peer) {
-        auto self = shared_or_throw("connect");
-        if (state_ != state::idle)
-            throw std::logic_error("asynchat::async_chat::connect: the channel was already started");
-        state_ = state::connecting;
-        client_ = true;
-        arm_timer();  // a deadline set before connect() bounds the connection attempt
-        stream_.lowest_layer().async_connect(peer, [self = std::move(self)](const std::error_code& ec) {
-            static_cast<async_chat&>(*self).on_connect(ec);
-        });
-    }
+    void connect(const endpoint_type& peer);
 
     /// Closes the channel: from this call on no hook is called, `connected()`
     /// is false, queued output is dropped (queued producers are destroyed
@@ -401,30 +381,7 @@ public:
     /// the socket is closed when the peer's close_notify arrives or after
     /// `Derived::tls_close_timeout`, whichever comes first. Idempotent. Does
     /// not call `handle_close()` (that hook *reacts* to a close; this *is* one).
-    void close() {
-        if (auto self = foreign_caller()) {
-            post(std::move(self), [](async_chat& c) { c.close(); });
-            return;
-        }
-        if (state_ == state::closed) return;
-        const bool say_goodbye = tls_active();
-        state_ = state::closed;
-        timer_.cancel();
-        out_.clear();
-        framer_.discard();
-        std::error_code ignored;
-        if constexpr (traits::tls) {
-            auto self = say_goodbye ? this->weak_from_this().lock() : nullptr;
-            if (self) {
-                // Send close_notify once the read or write in flight is over.
-                tls_closing_ = true;
-                stream_.lowest_layer().cancel(ignored);
-                finish_tls_close(std::move(self));
-                return;
-            }
-        }
-        stream_.lowest_layer().close(ignored);
-    }
+    void close();
 
     /// Switches the connection to TLS (STARTTLS), for a channel whose `Stream`
     /// is an `asynchat::starttls_stream` (see `<asynchat/tls.hpp>`). Call it
@@ -436,31 +393,17 @@ public:
     /// peer sent after the command, already received, go by `early`.
     /// @throws std::logic_error if the channel is not open, already speaks
     ///         TLS, or a read is in flight (not called from a hook).
-    void start_tls(tls_role role, early_input early = early_input::discard) {
-        static_assert(stream_traits<Stream>::upgradable,
-                      "asynchat::async_chat::start_tls needs a Stream that can switch to TLS: "
-                      "asynchat::starttls_stream (include <asynchat/tls.hpp>)");
-        if constexpr (stream_traits<Stream>::upgradable) {
-            if (state_ != state::open || upgrade_.has_value() || stream_traits<Stream>::secure(stream_))
-                throw std::logic_error("asynchat::async_chat::start_tls: the channel is not open in plaintext");
-            if (reading_)
-                throw std::logic_error("asynchat::async_chat::start_tls: call it from a hook, "
-                                       "not while a read is in flight");
-            upgrade_ = upgrade{role, early};
-            out_.push_barrier();
-            send_next();
-        }
-    }
+    void start_tls(tls_role role, early_input early = early_input::discard);
 
     /// True once TLS is up: the handshake succeeded and close() has not been
     /// called.
-    [[nodiscard]] bool secure() const noexcept { return tls_active(); }
+    [[nodiscard]] bool secure() const noexcept { return state_ != state::closed && policy_.secure(stream_); }
 
     /// True from the moment the channel is open until `close()`: after
     /// `start()` or `connect()`'s connection, and on a TLS stream its first
     /// handshake; a STARTTLS handshake (`start_tls()`) does not interrupt it.
     [[nodiscard]] bool connected() const noexcept {
-        return state_ == state::open || (state_ == state::handshaking && upgrading_);
+        return state_ == state::open || (state_ == state::handshaking && policy_.restarting());
     }
 
     /// Bytes pushed and not yet written, counting a producer's output once it
@@ -598,12 +541,10 @@ protected:
 
 private:
     enum class state : unsigned char { idle, connecting, handshaking, open, closed };
-    using traits = stream_traits<Stream>;
-
-    struct upgrade {
-        tls_role role;
-        early_input early;
-    };
+    // What the stream needs beyond reading and writing: plain, TLS or
+    // STARTTLS (see detail/stream_policy.hpp). It reaches in for STARTTLS.
+    using policy_type = typename stream_traits<Stream>::policy;
+    friend policy_type;
 
     // Feeds the framer's callbacks to Derived, and pauses it while reading is.
     struct sink {
@@ -624,7 +565,7 @@ private:
         }
         bool framing_paused() {
             // (After close() nothing is left to frame: close() discards the input.)
-            if (channel.upgrade_) return true;  // what follows STARTTLS waits for start_tls
+            if (channel.policy_.input_paused()) return true;  // held until the barrier is passed
             if (channel.may_read()) return false;
             channel.held_ = true;
             return true;
@@ -637,319 +578,46 @@ private:
         return Derived::ac_out_buffer_size < 4096 ? Derived::ac_out_buffer_size : 4096;
     }
 
-    std::shared_ptr<Derived> shared_or_throw(const char* what) {
-        auto self = this->weak_from_this().lock();
-        if (!self)
-            throw std::logic_error(std::string("asynchat::async_chat::") + what +
-                                   ": the channel must be owned by a std::shared_ptr "
-                                   "(create it with std::make_shared)");
-        return self;
+    // Called from outside the channel's strand: posts f(*this, args...) to
+    // it and returns true (see detail/strand_relay.hpp).
+    template <class F, class... Args>
+    bool relay(F f, Args&&... args) {
+        return strand_.relay(stream_.get_executor(), this->weak_from_this(), std::move(f),
+                             std::forward<Args>(args)...);
     }
 
-    // The owner, if this call comes from outside the channel's strand and
-    // must be posted to it; null otherwise. A channel nobody shares yet (not
-    // owned by a shared_ptr, or still in its constructor) is safe to call here.
-    std::shared_ptr<Derived> foreign_caller() {
-        return strand_.must_post() ? this->weak_from_this().lock() : nullptr;
-    }
+    std::shared_ptr<Derived> shared_or_throw(const char* what);
 
-    // push(string_view) from outside the channel's strand: posts a copy.
-    bool posted_from_other_thread(std::string_view data) {
-        auto self = foreign_caller();
-        if (!self) return false;
-        if (!data.empty())
-            post(std::move(self), [s = std::string(data)](async_chat& c) mutable { c.push(std::move(s)); });
-        return true;
-    }
+    // ---- lifecycle (impl/async_chat.hpp)
+    void open();
+    void on_connect(const std::error_code& ec);
+    void begin(tls_role role);                // start the stream, or open at once
+    void start_stream(tls_role role);         // the stream's start (a handshake)
+    void on_stream_started(const std::error_code& ec);
+    void opened(bool handshake_done);         // open: hooks, then both loops
+    void tune_socket();
+    std::string take_buffered_input();        // for STARTTLS: the plaintext read ahead
+    void goodbye_if_idle();                   // after close(): once no I/O is in flight
+    void close_socket() noexcept;
 
-    // Runs f(channel) on the channel's executor, keeping the channel alive.
-    template <class F>
-    void post(std::shared_ptr<Derived> self, F&& f) {
-        auto ex = stream_.get_executor();
-        asio::post(ex, [self = std::move(self), f = std::forward<F>(f)]() mutable {
-            f(static_cast<async_chat&>(*self));
-        });
-    }
-
-    void open() {
-        if (state_ != state::idle) return;
-        if (tls_from_start()) {
-            tune_socket();
-            handshake(start_role_);
-            return;
-        }
-        become_open();
-        read_next();
-        send_next();
-    }
-
-    void become_open() {
-        state_ = state::open;
-        timer_.note_activity(clock::now());
-        arm_timer();
-        tune_socket();
-    }
-
-    void tune_socket() {
-        if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>) {
-            if (Derived::tcp_nodelay) {
-                std::error_code ignored;  // not every socket supports it; not fatal
-                stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
-            }
-        }
-    }
-
-    void on_connect(const std::error_code& ec) {
-        if (state_ != state::connecting) return;  // closed meanwhile
-        if (ec) {
-            report_error(ec);
-            return;
-        }
-        if (tls_from_start()) {
-            tune_socket();
-            handshake(tls_role::client);  // handle_connect() once it succeeds
-            return;
-        }
-        client_ = false;
-        become_open();
-        guarded([this] { derived().handle_connect(); });
-        read_next();
-        send_next();
-    }
-
-    // ---- TLS: the handshake, STARTTLS and close_notify.
-
-    bool tls_from_start() const noexcept {
-        if constexpr (traits::tls) return traits::secure(stream_);
-        else return false;
-    }
-
-    bool tls_active() const noexcept {
-        if constexpr (traits::tls) return tls_up_ && state_ != state::closed && traits::secure(stream_);
-        else return false;
-    }
-
-    void handshake(tls_role role) {
-        if constexpr (traits::tls) {
-            state_ = state::handshaking;
-            timer_.note_activity(clock::now());
-            arm_timer();  // the idle timeout and the deadline bound the handshake too
-            traits::async_handshake(stream_, role, [self = this->shared_from_this()](const std::error_code& ec) {
-                static_cast<async_chat&>(*self).on_handshake(ec);
-            });
-        }
-    }
-
-    void on_handshake(const std::error_code& ec) {
-        if (state_ != state::handshaking) return;  // closed meanwhile
-        if (ec) {
-            guarded([&] { derived().handle_handshake_error(ec); });
-            close();
-            return;
-        }
-        tls_up_ = true;
-        upgrading_ = false;
-        become_open();
-        if (std::exchange(client_, false)) guarded([this] { derived().handle_connect(); });
-        if (state_ == state::open) guarded([this] { derived().handle_handshake(); });
-        read_next();
-        send_next();
-    }
-
-    // The plaintext before the upgrade marker is sent: hand over to TLS.
-    void begin_upgrade() {
-        if constexpr (traits::upgradable) {
-            const upgrade u = *upgrade_;
-            upgrade_.reset();
-            std::string early(framer_.buffered());
-            framer_.discard();
-            if (!early.empty() && u.early == early_input::discard) {
-                guarded([&] { derived().handle_plaintext_after_starttls(early); });
-                if (state_ != state::open) return;
-                early.clear();
-            }
-            traits::begin_tls(stream_, std::move(early));
-            upgrading_ = true;
-            handshake(u.role);
-        }
-    }
-
-    // close() on a TLS stream: once no read or write is in flight, send
-    // close_notify and wait (a while) for the peer's, then close the socket.
-    void finish_tls_close(std::shared_ptr<Derived> self) {
-        if constexpr (traits::tls) {
-            if (!tls_closing_ || reading_ || writing_) return;
-            tls_closing_ = false;
-            timer_.wait_once(Derived::tls_close_timeout, self, [this] {
-                std::error_code ignored;
-                stream_.lowest_layer().close(ignored);
-            });
-            traits::async_shutdown(stream_, [self = std::move(self), this](const std::error_code&) {
-                std::error_code ignored;
-                timer_.cancel();
-                stream_.lowest_layer().close(ignored);
-            });
-        }
-    }
-
-    // ---- read loop: one read in flight at most; records framed in place.
-
-    void read_next() {
-        if (state_ != state::open || reading_ || delivering_) return;
-        if (held_) {
-            // Deliver what was held back while readable() was false.
-            held_ = false;
-            deliver();
-            if (state_ != state::open || held_) return;
-        }
-        // Received bytes still queued for sending live in the input buffer.
-        if (out_.borrowing() || upgrade_) return;
-        guarded([&] {
-            if (!may_read() || state_ != state::open) return;
-            char* room = framer_.prepare(Derived::ac_in_buffer_size);
-            stream_.async_read_some(asio::buffer(room, Derived::ac_in_buffer_size),
-                                    [self = this->shared_from_this()](const std::error_code& ec,
-                                                                      std::size_t n) {
-                                        static_cast<async_chat&>(*self).on_read(ec, n);
-                                    });
-            reading_ = true;
-        });
-    }
-
-    void on_read(const std::error_code& ec, std::size_t n) {
-        reading_ = false;
-        if (state_ != state::open) {  // closed meanwhile: no hook runs
-            if (tls_closing_) finish_tls_close(this->shared_from_this());
-            return;
-        }
-        note_activity();
-        framer_.commit(n);
-        if (n != 0) deliver();
-        if (state_ != state::open) return;
-        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
-            io_failed(ec);  // would_block: nothing to read yet, as CPython ignores (bpo-16133)
-            return;
-        }
-        read_next();
-    }
-
-    // Frames the buffered input. Writes wait until the whole read is framed,
-    // so its responses leave in one gathered write.
-    void deliver() {
-        delivering_ = true;
-        try {
-            sink s{*this};
-            framer_.process(s);
-        } catch (...) {
-            delivering_ = false;
-            report_exception();
-        }
-        delivering_ = false;
-        send_next();
-    }
-
-    // ---- write loop: one write in flight at most.
-
-    void send_next() {
-        if (state_ != state::open || writing_ || delivering_ || out_.empty()) return;
-        writing_ = true;  // also keeps producers from re-entering through push()
-        bool allowed = false;
-        bool started = false;
-        guarded([&] {
-            if (!derived().writable()) return;
-            allowed = true;
-            iov_.clear();
-            const std::size_t bytes =
-                out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
-                            [&](const char* p, std::size_t n) { iov_.add(p, n); });
-            if (bytes == 0 || state_ != state::open) return;
-            stream_.async_write_some(iov_.filled(), [self = this->shared_from_this()](
-                                                  const std::error_code& ec, std::size_t n) {
-                static_cast<async_chat&>(*self).on_write(ec, n);
-            });
-            started = true;
-        });
-        // A producer's piece over the output limit: after the write began (the
-        // hook may close).
-        const bool overflowed = out_.take_overflow();
-        if (overflowed) output_overflow();
-        if (started) return;
-        // Not started (or failed to start): consume(0) ends a gathered flight.
-        if (out_.in_flight()) out_.consume(0);
-        writing_ = false;
-        if (tls_closing_) finish_tls_close(this->shared_from_this());
-        if (!allowed || state_ != state::open) return;
-        if (overflowed) return send_next();  // what follows the dropped producer
-        if (out_.close_marker_first()) {
-            out_.pop_close_marker();
-            guarded([this] { derived().handle_close(); });
-            send_next();  // handle_close() left the channel open: what follows the marker goes
-        } else if (upgrade_ && out_.barrier_first()) {
-            out_.pop_barrier();
-            guarded([this] { begin_upgrade(); });
-        }
-    }
-
-    void on_write(const std::error_code& ec, std::size_t n) {
-        writing_ = false;
-        out_.consume(n);
-        if (state_ != state::open) {
-            if (tls_closing_) finish_tls_close(this->shared_from_this());
-            return;
-        }
-        note_activity();
-        if (ec) {
-            io_failed(ec);
-            return;
-        }
-        send_next();
-        read_next();  // flow control: readable() may have turned true
-    }
-
-    // ---- timeouts: one timer, armed for the earlier of the deadline and the
-    // idle limit. I/O only records the time; the timer re-checks when it
-    // fires, so the hot path never touches the timer queue.
-
-    void note_activity() noexcept { timer_.note_activity(); }
-
-    void arm_timer() {
-        // Only once started or connecting: the wait must hold the channel
-        // alive, and before start() it may not be owned by a shared_ptr yet.
-        if (state_ != state::open && state_ != state::connecting && state_ != state::handshaking) return;
-        if (timer_.next_due() == clock::time_point::max()) return;  // nothing due: no wait
-        timer_.arm(this->shared_from_this(), [this] { on_timer(); });
-    }
-
-    void on_timer() {
-        if (state_ == state::closed) return;
-        if (timer_.take_due(clock::now())) guarded([this] { derived().handle_timeout(); });
-        arm_timer();
-    }
-
-    // ---- errors
-
-    // Output refused by set_output_limit().
-    void output_overflow() noexcept { guarded([this] { derived().handle_output_overflow(); }); }
-
-    void io_failed(const std::error_code& ec) {
-        if (ec == asio::error::eof || truncated(ec))
-            guarded([this] { derived().handle_eof(); });
-        else if (detail::is_disconnect(ec))
-            guarded([this] { derived().handle_close(); });
-        else
-            report_error(ec);
-    }
-
-    // A TLS peer that closed the connection without close_notify: an EOF
-    // (most peers do it; what was received was authenticated).
-    static bool truncated(const std::error_code& ec) noexcept {
-        if constexpr (traits::tls) return traits::truncated(ec);
-        else return false;
-    }
-
-    // Reading is allowed: the user's readable() and the output high water.
+    // ---- read loop (impl): one read in flight at most; records framed in place.
+    void read_next();
+    void on_read(const std::error_code& ec, std::size_t n);
+    void deliver();
     bool may_read() { return queued_bytes() <= high_water_ && derived().readable(); }
 
+    // ---- write loop (impl): one write in flight at most.
+    void send_next();
+    void on_write(const std::error_code& ec, std::size_t n);
+    void output_overflow() noexcept { guarded([this] { derived().handle_output_overflow(); }); }
+
+    // ---- timeouts (impl): I/O only records the time; the timer re-checks.
+    void note_activity() noexcept { timer_.note_activity(); }
+    void arm_timer();
+    void on_timer();
+
+    // ---- errors (impl)
+    void io_failed(const std::error_code& ec);
     template <class F>
     void guarded(F&& f) noexcept {
         try {
@@ -958,36 +626,12 @@ private:
             report_exception();
         }
     }
-
-    // Must be called inside a catch block.
-    void report_exception() noexcept {
-        try {
-            if constexpr (detail::has_handle_error_exception<Derived>::value)
-                derived().handle_error(std::current_exception());
-            else if constexpr (detail::has_handle_error_noargs<Derived>::value)
-                derived().handle_error();
-            else
-                async_chat::handle_error(std::current_exception());  // hidden by Derived
-        } catch (...) {
-            close();  // the error handler failed too: close without another dispatch
-        }
-    }
-
-    void report_error(const std::error_code& ec) noexcept {
-        try {
-            if constexpr (detail::has_handle_error_code<Derived>::value)
-                derived().handle_error(ec);
-            else if constexpr (detail::has_handle_error_noargs<Derived>::value)
-                derived().handle_error();
-            else
-                async_chat::handle_error(ec);  // hidden by Derived
-        } catch (...) {
-            close();
-        }
-    }
+    void report_exception() noexcept;  // inside a catch block
+    void report_error(const std::error_code& ec) noexcept;
 
     Stream stream_;
-    detail::strand_check<executor_type> strand_;
+    detail::strand_relay<executor_type> strand_;
+    policy_type policy_;
     framer framer_;
     output_queue out_;
     detail::gathered_buffers iov_;  // the pieces of the write in flight
@@ -997,18 +641,15 @@ private:
     bool writing_ = false;     // a write is in flight (or being gathered)
     bool delivering_ = false;  // framing a read: sends wait until it is done
     bool held_ = false;        // delivery stopped because readable() was false
-
+    bool client_ = false;      // connect()ed: handle_connect() waits for the stream's start
+    bool goodbye_pending_ = false;  // close() waits for I/O in flight before the goodbye
     tls_role start_role_ = tls_role::server;
-    bool client_ = false;      // connect()ed: handle_connect() waits for the TLS handshake
-    bool tls_up_ = false;      // a TLS handshake succeeded
-    bool tls_closing_ = false; // close() waits for I/O in flight before close_notify
-    bool upgrading_ = false;   // a STARTTLS handshake is running (still connected())
-    std::optional<upgrade> upgrade_;  // start_tls() called, handshake not begun
-
     std::size_t high_water_ = no_limit;
-    detail::channel_timer<executor_type> timer_;  // idle timeout, deadline, TLS close wait
+    detail::channel_timer<executor_type> timer_;  // idle timeout, deadline, goodbye wait
 };
 
 } // namespace asynchat
+
+#include <asynchat/impl/async_chat.hpp>
 
 #endif // ASYNCHAT_ASYNC_CHAT_HPP

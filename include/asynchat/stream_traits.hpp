@@ -3,6 +3,8 @@
 #ifndef ASYNCHAT_STREAM_TRAITS_HPP
 #define ASYNCHAT_STREAM_TRAITS_HPP
 
+#include <asynchat/detail/stream_policy.hpp>
+
 #include <type_traits>
 
 namespace asynchat {
@@ -32,6 +34,9 @@ struct stream_traits {
     static constexpr bool tls = false;
     /// True if it starts in plaintext and can switch to TLS (`start_tls()`).
     static constexpr bool upgradable = false;
+    /// What a channel asks of the stream beyond reading and writing: start,
+    /// goodbye, EOF (see `detail::plain_stream_policy`).
+    using policy = detail::plain_stream_policy<Stream>;
 };
 
 namespace detail {

@@ -12,6 +12,7 @@
 // - `async_chat<Derived, asynchat::starttls_stream<>>`: plaintext until the
 //   channel calls `start_tls(role)`, then TLS (STARTTLS).
 
+#include <asynchat/detail/tls_policy.hpp>
 #include <asynchat/starttls_stream.hpp>
 #include <asynchat/stream_traits.hpp>
 
@@ -35,6 +36,7 @@ struct stream_traits<asio::ssl::stream<Next>> {
     static constexpr bool tls = true;
     static constexpr bool upgradable = false;
     using stream = asio::ssl::stream<Next>;
+    using policy = detail::tls_stream_policy<stream_traits>;
 
     static bool secure(const stream&) noexcept { return true; }
     template <class Handler>
@@ -54,6 +56,7 @@ struct stream_traits<starttls_stream<Socket>> {
     static constexpr bool tls = true;
     static constexpr bool upgradable = true;
     using stream = starttls_stream<Socket>;
+    using policy = detail::tls_stream_policy<stream_traits>;
 
     static bool secure(const stream& s) noexcept { return s.secure(); }
     static void begin_tls(stream& s, std::string early) { s.begin_tls(std::move(early)); }

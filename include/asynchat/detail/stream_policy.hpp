@@ -1,0 +1,63 @@
+// Copyright (c) 2026 The asynchat for C++ authors.
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+#ifndef ASYNCHAT_DETAIL_STREAM_POLICY_HPP
+#define ASYNCHAT_DETAIL_STREAM_POLICY_HPP
+
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+
+#include <system_error>
+#include <utility>
+
+namespace asynchat {
+enum class tls_role;
+}
+
+namespace asynchat::detail {
+
+/// What `async_chat` asks of a stream beyond reading and writing, for a plain
+/// stream (TCP, Unix domain socket): nothing to negotiate. Every stream
+/// policy has this interface (see `tls_stream_policy` in
+/// `<asynchat/detail/tls_policy.hpp>`); `stream_traits<Stream>::policy` names
+/// the one a channel uses, and the read and write loops call it whatever the
+/// stream.
+///
+/// - start: `start_needed(s)` says whether a handshake must run before the
+///   channel opens; `async_start(s, role, h)` runs it, `started()` records
+///   success. A plain stream's start completes at once.
+/// - goodbye: `goodbye_needed(s)` says whether `close()` must say goodbye
+///   before closing the socket; `cancel_io(s)` ends the I/O in flight first;
+///   `async_goodbye(s, h)` says it. A plain stream's goodbye is the close.
+/// - EOF: `is_eof(ec)` classifies a read error as the peer's end.
+/// - barrier: `at_barrier(channel)` runs when the output queue's barrier is
+///   reached; `input_paused()` holds reading until then; `restarting()` is
+///   true during a handshake in the middle of a conversation.
+template <class Stream>
+class plain_stream_policy {
+public:
+    bool start_needed(const Stream&) const noexcept { return false; }
+    template <class Handler>
+    void async_start(Stream& s, tls_role, Handler&& h) {
+        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(std::error_code()); });
+    }
+    void started() noexcept {}
+
+    bool goodbye_needed(const Stream&) const noexcept { return false; }
+    void cancel_io(Stream&) noexcept {}
+    template <class Handler>
+    void async_goodbye(Stream& s, Handler&& h) {
+        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(std::error_code()); });
+    }
+
+    static bool is_eof(const std::error_code& ec) noexcept { return ec == asio::error::eof; }
+
+    template <class Channel>
+    void at_barrier(Channel&) noexcept {}
+    bool input_paused() const noexcept { return false; }
+    bool restarting() const noexcept { return false; }
+    bool secure(const Stream&) const noexcept { return false; }
+};
+
+} // namespace asynchat::detail
+
+#endif // ASYNCHAT_DETAIL_STREAM_POLICY_HPP

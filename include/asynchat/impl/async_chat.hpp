@@ -1,0 +1,359 @@
+// Copyright (c) 2026 The asynchat for C++ authors.
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
+// Definitions of async_chat's longer members; included at the end of
+// <asynchat/async_chat.hpp>. Sections: lifecycle, read loop, write loop,
+// timeouts, errors. Nothing here depends on the stream kind: what varies
+// (start, goodbye, EOF, STARTTLS) is asked of `policy_`.
+#ifndef ASYNCHAT_IMPL_ASYNC_CHAT_HPP
+#define ASYNCHAT_IMPL_ASYNC_CHAT_HPP
+
+namespace asynchat {
+
+#define ASYNCHAT_CHANNEL template <class Derived, class Stream>
+#define ASYNCHAT_CHANNEL_T async_chat<Derived, Stream>
+
+// ------------------------------------------------------------------ lifecycle
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::start() {
+    shared_or_throw("start");
+    if (state_ != state::idle)
+        throw std::logic_error("asynchat::async_chat::start: the channel was already started");
+    if (relay([](async_chat& c) { c.open(); })) return;
+    open();
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::connect(const endpoint_type& peer) {
+    auto self = shared_or_throw("connect");
+    if (state_ != state::idle)
+        throw std::logic_error("asynchat::async_chat::connect: the channel was already started");
+    state_ = state::connecting;
+    client_ = true;
+    arm_timer();  // a deadline set before connect() bounds the connection attempt
+    stream_.lowest_layer().async_connect(peer, [self = std::move(self)](const std::error_code& ec) {
+        static_cast<async_chat&>(*self).on_connect(ec);
+    });
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::close() {
+    if (relay([](async_chat& c) { c.close(); })) return;
+    if (state_ == state::closed) return;
+    const bool goodbye = policy_.goodbye_needed(stream_);
+    state_ = state::closed;
+    timer_.cancel();
+    out_.clear();
+    framer_.discard();
+    if (goodbye && !this->weak_from_this().expired()) {
+        // The goodbye (TLS close_notify) waits for the read or write in flight.
+        goodbye_pending_ = true;
+        policy_.cancel_io(stream_);
+        goodbye_if_idle();
+        return;
+    }
+    close_socket();
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::start_tls(tls_role role, early_input early) {
+    static_assert(stream_traits<Stream>::upgradable,
+                  "asynchat::async_chat::start_tls needs a Stream that can switch to TLS: "
+                  "asynchat::starttls_stream (include <asynchat/tls.hpp>)");
+    if constexpr (stream_traits<Stream>::upgradable) {
+        if (state_ != state::open || !policy_.can_upgrade(stream_))
+            throw std::logic_error("asynchat::async_chat::start_tls: the channel is not open in plaintext");
+        if (reading_)
+            throw std::logic_error("asynchat::async_chat::start_tls: call it from a hook, "
+                                   "not while a read is in flight");
+        policy_.request_upgrade(role, early);
+        out_.push_barrier();  // the switch waits for what was pushed before
+        send_next();
+    }
+}
+
+ASYNCHAT_CHANNEL
+std::shared_ptr<Derived> ASYNCHAT_CHANNEL_T::shared_or_throw(const char* what) {
+    auto self = this->weak_from_this().lock();
+    if (!self)
+        throw std::logic_error(std::string("asynchat::async_chat::") + what +
+                               ": the channel must be owned by a std::shared_ptr "
+                               "(create it with std::make_shared)");
+    return self;
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::open() {
+    if (state_ != state::idle) return;
+    begin(start_role_);
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::on_connect(const std::error_code& ec) {
+    if (state_ != state::connecting) return;  // closed meanwhile
+    if (ec) {
+        report_error(ec);
+        return;
+    }
+    begin(tls_role::client);
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::begin(tls_role role) {
+    tune_socket();
+    if (policy_.start_needed(stream_)) start_stream(role);
+    else opened(false);
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::start_stream(tls_role role) {
+    state_ = state::handshaking;
+    timer_.note_activity(clock::now());
+    arm_timer();  // the idle timeout and the deadline bound the handshake too
+    policy_.async_start(stream_, role, [self = this->shared_from_this()](const std::error_code& ec) {
+        static_cast<async_chat&>(*self).on_stream_started(ec);
+    });
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::on_stream_started(const std::error_code& ec) {
+    if (state_ != state::handshaking) return;  // closed meanwhile
+    if (ec) {
+        guarded([&] { derived().handle_handshake_error(ec); });
+        close();
+        return;
+    }
+    policy_.started();
+    opened(true);
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::opened(bool handshake_done) {
+    state_ = state::open;
+    timer_.note_activity(clock::now());
+    arm_timer();
+    if (std::exchange(client_, false)) guarded([this] { derived().handle_connect(); });
+    if (handshake_done && state_ == state::open) guarded([this] { derived().handle_handshake(); });
+    read_next();
+    send_next();
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::tune_socket() {
+    if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>) {
+        if (Derived::tcp_nodelay) {
+            std::error_code ignored;  // not every socket supports it; not fatal
+            stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+        }
+    }
+}
+
+ASYNCHAT_CHANNEL
+std::string ASYNCHAT_CHANNEL_T::take_buffered_input() {
+    std::string bytes(framer_.buffered());
+    framer_.discard();
+    return bytes;
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::goodbye_if_idle() {
+    if (!goodbye_pending_ || reading_ || writing_) return;
+    goodbye_pending_ = false;
+    auto self = this->shared_from_this();
+    // The socket closes when the goodbye completes or the wait ends first.
+    timer_.wait_once(Derived::tls_close_timeout, self, [this] { close_socket(); });
+    policy_.async_goodbye(stream_, [self = std::move(self), this](const std::error_code&) {
+        timer_.cancel();
+        close_socket();
+    });
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::close_socket() noexcept {
+    std::error_code ignored;
+    stream_.lowest_layer().close(ignored);
+}
+
+// ------------------------------------------------------------------ read loop
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::read_next() {
+    if (state_ != state::open || reading_ || delivering_) return;
+    if (held_) {
+        // Deliver what was held back while readable() was false.
+        held_ = false;
+        deliver();
+        if (state_ != state::open || held_) return;
+    }
+    // Received bytes still queued for sending live in the input buffer; a
+    // barrier (STARTTLS) holds reading until it is passed.
+    if (out_.borrowing() || policy_.input_paused()) return;
+    guarded([&] {
+        if (!may_read() || state_ != state::open) return;
+        char* room = framer_.prepare(Derived::ac_in_buffer_size);
+        stream_.async_read_some(asio::buffer(room, Derived::ac_in_buffer_size),
+                                [self = this->shared_from_this()](const std::error_code& ec, std::size_t n) {
+                                    static_cast<async_chat&>(*self).on_read(ec, n);
+                                });
+        reading_ = true;
+    });
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::on_read(const std::error_code& ec, std::size_t n) {
+    reading_ = false;
+    if (state_ != state::open) {  // closed meanwhile: no hook runs
+        goodbye_if_idle();
+        return;
+    }
+    note_activity();
+    framer_.commit(n);
+    if (n != 0) deliver();
+    if (state_ != state::open) return;
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        io_failed(ec);  // would_block: nothing to read yet, as CPython ignores (bpo-16133)
+        return;
+    }
+    read_next();
+}
+
+// Frames the buffered input. Writes wait until the whole read is framed, so
+// its responses leave in one gathered write.
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::deliver() {
+    delivering_ = true;
+    try {
+        sink s{*this};
+        framer_.process(s);
+    } catch (...) {
+        delivering_ = false;
+        report_exception();
+    }
+    delivering_ = false;
+    send_next();
+}
+
+// ----------------------------------------------------------------- write loop
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::send_next() {
+    if (state_ != state::open || writing_ || delivering_ || out_.empty()) return;
+    writing_ = true;  // also keeps producers from re-entering through push()
+    bool allowed = false;
+    bool started = false;
+    guarded([&] {
+        if (!derived().writable()) return;
+        allowed = true;
+        iov_.clear();
+        const std::size_t bytes = out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
+                                              [&](const char* p, std::size_t n) { iov_.add(p, n); });
+        if (bytes == 0 || state_ != state::open) return;
+        stream_.async_write_some(iov_.filled(), [self = this->shared_from_this()](const std::error_code& ec,
+                                                                                 std::size_t n) {
+            static_cast<async_chat&>(*self).on_write(ec, n);
+        });
+        started = true;
+    });
+    // A producer's piece over the output limit: after the write began (the
+    // hook may close).
+    const bool overflowed = out_.take_overflow();
+    if (overflowed) output_overflow();
+    if (started) return;
+    // Not started (or failed to start): consume(0) ends a gathered flight.
+    if (out_.in_flight()) out_.consume(0);
+    writing_ = false;
+    goodbye_if_idle();
+    if (!allowed || state_ != state::open) return;
+    if (overflowed) return send_next();  // what follows the dropped producer
+    if (out_.close_marker_first()) {
+        out_.pop_close_marker();
+        guarded([this] { derived().handle_close(); });
+        send_next();  // handle_close() left the channel open: what follows the marker goes
+    } else if (out_.barrier_first()) {
+        out_.pop_barrier();
+        guarded([this] { policy_.at_barrier(*this); });
+    }
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::on_write(const std::error_code& ec, std::size_t n) {
+    writing_ = false;
+    out_.consume(n);
+    if (state_ != state::open) {
+        goodbye_if_idle();
+        return;
+    }
+    note_activity();
+    if (ec) {
+        io_failed(ec);
+        return;
+    }
+    send_next();
+    read_next();  // flow control: readable() may have turned true
+}
+
+// ------------------------------------------------------------------- timeouts
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::arm_timer() {
+    // Only once started or connecting: the wait must hold the channel alive,
+    // and before start() it may not be owned by a shared_ptr yet.
+    if (state_ != state::open && state_ != state::connecting && state_ != state::handshaking) return;
+    if (timer_.next_due() == clock::time_point::max()) return;  // nothing due: no wait
+    timer_.arm(this->shared_from_this(), [this] { on_timer(); });
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::on_timer() {
+    if (state_ == state::closed) return;
+    if (timer_.take_due(clock::now())) guarded([this] { derived().handle_timeout(); });
+    arm_timer();
+}
+
+// --------------------------------------------------------------------- errors
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::io_failed(const std::error_code& ec) {
+    if (policy_.is_eof(ec))
+        guarded([this] { derived().handle_eof(); });
+    else if (detail::is_disconnect(ec))
+        guarded([this] { derived().handle_close(); });
+    else
+        report_error(ec);
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::report_exception() noexcept {
+    try {
+        if constexpr (detail::has_handle_error_exception<Derived>::value)
+            derived().handle_error(std::current_exception());
+        else if constexpr (detail::has_handle_error_noargs<Derived>::value)
+            derived().handle_error();
+        else
+            async_chat::handle_error(std::current_exception());  // hidden by Derived
+    } catch (...) {
+        close();  // the error handler failed too: close without another dispatch
+    }
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::report_error(const std::error_code& ec) noexcept {
+    try {
+        if constexpr (detail::has_handle_error_code<Derived>::value)
+            derived().handle_error(ec);
+        else if constexpr (detail::has_handle_error_noargs<Derived>::value)
+            derived().handle_error();
+        else
+            async_chat::handle_error(ec);  // hidden by Derived
+    } catch (...) {
+        close();
+    }
+}
+
+#undef ASYNCHAT_CHANNEL_T
+#undef ASYNCHAT_CHANNEL
+
+} // namespace asynchat
+
+#endif // ASYNCHAT_IMPL_ASYNC_CHAT_HPP
