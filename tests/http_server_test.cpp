@@ -1,4 +1,5 @@
 // The HTTP example as users run it: the real binary, real sockets, raw bytes.
+#include "support/http_readme.hpp"
 #include "support/process.hpp"
 
 #include <asio/io_context.hpp>
@@ -800,5 +801,17 @@ TEST_CASE("http_server: range requests (RFC 9110 section 14)", "[http][e2e][rang
         CHECK(h.status == g.status);
         for (const char* f : {"content-range", "content-length", "etag", "last-modified", "accept-ranges", "content-type"})
             CHECK(h.header(f) == g.header(f));
+    }
+}
+
+TEST_CASE("http_server: the README's refusal table, row by row", "[http][e2e][row10][readme]") {
+    server s({"--root", www()});
+    const auto rows = test::readme_refusals(ASYNCHAT_HTTP_README);
+    CHECK(rows.size() >= 30);
+    for (const auto& row : rows) {
+        INFO(row.what);
+        const auto start = std::chrono::steady_clock::now();
+        expect_refusal(s.where, row.request, row.status);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));  // at once, never a timeout
     }
 }
