@@ -127,6 +127,13 @@ TEST_CASE("http channel: the issue's rows, at every cut", "[http][channel][cuts]
     expect("GET /sub/../../a.txt HTTP/1.1\r\n" + host + "\r\n", {403});
     expect("GET /list/ HTTP/1.1\r\n" + host + "\r\n", {200}, "<a href=\"../\">");
     expect("CONNECT example.invalid:80 HTTP/1.1\r\nHost: example.invalid:80\r\n\r\n", {405});
+    // A bare LF (or NUL) early in a head that also outgrows the limit: the
+    // error that comes first in the stream is the answer, however it was cut
+    // (found by the fuzzer: one big read used to meet the limit first).
+    expect("GET / HTTP/1.1\nX: " + std::string(9000, 'a'), {400}, "bare LF");
+    expect("GET / HTTP/1.1\r\nX: " + std::string(1, '\0') + std::string(9000, 'a'), {400}, "NUL");
+    expect("POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n1\n" + std::string(2000, ';'),
+           {400}, "bare LF");
 }
 
 TEST_CASE("http channel: conditional requests, at every cut", "[http][channel][cuts][conditional]") {

@@ -116,6 +116,17 @@ public:
     // and stop. Skipping to the next terminator keeps reading, so the client
     // that is still sending gets the answer instead of a reset.
     asynchat::overflow handle_record_too_long(std::size_t) {
+        // The bytes up to the limit would have reached collect_incoming_data
+        // had they come in smaller reads: a bare LF among them is refused as
+        // such, so that the answer never depends on how the input was cut.
+        if (phase_ == phase::head || phase_ == phase::chunk_size || phase_ == phase::trailers) {
+            const std::size_t limit = this->record_limit();
+            const std::size_t room = limit > record_.size() ? limit - record_.size() : 0;
+            if (const char* why = line_error(this->buffered_input().substr(0, room))) {
+                refuse(400, why);
+                return asynchat::overflow::skip;
+            }
+        }
         if (phase_ == phase::head) {
             // 414 if the request line alone is over the limit. The part of the
             // head not collected yet is still in the input buffer.
