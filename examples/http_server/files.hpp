@@ -160,14 +160,15 @@ inline bool servable(const std::string& root, const std::string& dir, const std:
 
 // An HTML index of a directory under `root`, names sorted: only what the
 // server will serve (no symlink out of the root, no socket or device, nothing
-// unreadable), directories with a final "/", and a link to the parent
-// everywhere but at the root.
+// unreadable, no file shadowed by /echo), directories with a final "/", and a
+// link to the parent everywhere but at the root.
 inline std::string directory_index(const std::string& root, const std::string& dir, const std::string& url_path) {
     std::vector<std::string> names;
     if (DIR* d = ::opendir(dir.c_str())) {
         while (const dirent* e = ::readdir(d)) {
             const std::string name = e->d_name;
             if (name == "." || name == "..") continue;
+            if (url_path == "/" && name == "echo") continue;  // /echo is the echo resource, not this file
             bool is_dir = false;
             if (!servable(root, dir, name, is_dir)) continue;
             names.push_back(is_dir ? name + "/" : name);
