@@ -13,7 +13,8 @@ case $client in
 esac
 
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=""; slow_pid=""
+trap 'for p in $pid $slow_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 printf 'hello file\n' > "$work/a.txt"
 mkdir "$work/sub"
 head -c 2097152 /dev/urandom > "$work/two-mib.bin"
@@ -77,6 +78,15 @@ if [ "$client" = curl ]; then
   # A directory: the redirect keeps the query and stays on the site.
   loc=$(curl -sSI "$base//sub?q=1" | tr -d '\r' | sed -n 's/^Location: //p')
   [ "$loc" = "/sub/?q=1" ] || fail "Location for //sub?q=1: $loc"
+  # --timeout is the longest a client may make no progress: a steady upload
+  # lasting three times --timeout is read whole.
+  exec 4< <(exec "$server" --port 0 --quiet --timeout 1 --max-body 10485760)
+  slow_pid=$!
+  read -r slow_line <&4
+  slow_port=$(sed -E 's/.*listening on [^ ]*:([0-9]+) .*/\1/' <<<"$slow_line")
+  head -c 600000 /dev/urandom > "$work/slow.bin"
+  curl -sS --limit-rate 200K --data-binary @"$work/slow.bin" "http://127.0.0.1:$slow_port/echo" -o "$work/slow.out"
+  cmp -s "$work/slow.bin" "$work/slow.out" || fail "a 3 s upload at 200 KB/s with --timeout 1 was cut"
   echo "curl: all checks passed"
 else
   python3 - "$port" "$work" <<'PY'
