@@ -1,4 +1,5 @@
 // The HTTP example's request parsing and path resolution, without sockets.
+#include "conditional.hpp"
 #include "files.hpp"
 #include "request.hpp"
 
@@ -178,4 +179,103 @@ TEST_CASE("paths resolve under the root and never leave it", "[http][files]") {
     CHECK(http::resolve(root, "/sub/../../outside/secret").status == 403);
     CHECK(http::resolve(root, "/missing").status == 404);
     CHECK(http::resolve(root, "/a.txt/x").status == 404);
+}
+
+TEST_CASE("paths are normalised: slashes merged, dot-segments removed", "[http][parse][row1][row7]") {
+    using http::normalize_path;
+    CHECK(normalize_path("/") == "/");
+    CHECK(normalize_path("//docs") == "/docs");
+    CHECK(normalize_path("///docs//x/") == "/docs/x/");
+    CHECK(normalize_path("/sub/../a.txt") == "/a.txt");
+    CHECK(normalize_path("/sub/..") == "/");
+    CHECK(normalize_path("/sub/.") == "/sub/");
+    CHECK(normalize_path("/sub/./x") == "/sub/x");
+    CHECK(normalize_path("/a/b/../../c") == "/c");
+    CHECK(normalize_path("/...") == "/...");  // not a dot-segment
+    CHECK(normalize_path("/..a") == "/..a");
+    CHECK_FALSE(normalize_path("/.."));
+    CHECK_FALSE(normalize_path("/../a"));
+    CHECK_FALSE(normalize_path("/a/../../b"));
+    const auto p = http::parse_head("GET //sub/..%2f..%2fx?q=1 HTTP/1.1\r\nHost: x");
+    REQUIRE(p.req);
+    CHECK(p.req->outside_root);
+    const auto q = http::parse_head("GET //sub/%2e%2E/x?q=1 HTTP/1.1\r\nHost: x");
+    REQUIRE(q.req);
+    CHECK(q.req->path == "/x");
+    CHECK(q.req->query == "?q=1");
+}
+
+TEST_CASE("target forms: authority for CONNECT, asterisk for OPTIONS, else refused", "[http][parse][row10]") {
+    CHECK(status_of("CONNECT example.invalid:80 HTTP/1.1\r\nHost: x") == 0);
+    CHECK(status_of("OPTIONS * HTTP/1.1\r\nHost: x") == 0);
+    CHECK(status_of("GET example.invalid:80 HTTP/1.1\r\nHost: x") == 400);
+    CHECK(status_of("GET * HTTP/1.1\r\nHost: x") == 400);
+    CHECK(status_of("CONNECT / HTTP/1.1\r\nHost: x") == 400);
+    CHECK(status_of("CONNECT example.invalid HTTP/1.1\r\nHost: x") == 400);
+}
+
+TEST_CASE("HTTP dates in the three formats; anything else is no date", "[http][conditional]") {
+    using http::parse_http_date;
+    const std::time_t t = 784111777;  // Sun, 06 Nov 1994 08:49:37 GMT
+    CHECK(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == t);
+    CHECK(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == t);
+    CHECK(parse_http_date("Sun Nov  6 08:49:37 1994") == t);
+    CHECK(parse_http_date(http::http_date(1700000000)) == std::time_t(1700000000));
+    CHECK(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT") == std::time_t(0));
+    for (const char* bad : {"", "yesterday", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
+                            "Sun, 06 Nov 1994 8:49:37 GMT", "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+                            "Sun, 06 Nov 1994 25:49:37 GMT", "Sunday, 06-Nov-1994 08:49:37 GMT", "Sun Nov 6 08:49:37 1994",
+                            "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT extra"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_http_date(bad));
+    }
+}
+
+TEST_CASE("entity-tag lists: weak and strong comparison", "[http][conditional]") {
+    using http::etag_list_matches;
+    CHECK(etag_list_matches("\"a\"", "\"a\"", false));
+    CHECK(etag_list_matches("*", "\"a\"", false));
+    CHECK(etag_list_matches(" \"b\" , \"a\"", "\"a\"", false));
+    CHECK(etag_list_matches("W/\"a\"", "\"a\"", true));
+    CHECK_FALSE(etag_list_matches("W/\"a\"", "\"a\"", false));
+    CHECK_FALSE(etag_list_matches("a", "\"a\"", true));  // unquoted: not an entity-tag
+    CHECK_FALSE(etag_list_matches("\"b\"", "\"a\"", true));
+    CHECK_FALSE(etag_list_matches("", "\"a\"", true));
+}
+
+TEST_CASE("Range fields: parsed, clipped, coalesced, or ignored", "[http][range]") {
+    using http::parse_range;
+    using kind = http::range_result::kind;
+    auto one = [](const char* v, std::uint64_t first, std::uint64_t last) {
+        INFO(v);
+        const auto r = parse_range(v, 1000);
+        REQUIRE(r.what == kind::satisfiable);
+        REQUIRE(r.ranges.size() == 1);
+        CHECK(r.ranges[0].first == first);
+        CHECK(r.ranges[0].last == last);
+    };
+    one("bytes=0-0", 0, 0);
+    one("bytes=0-", 0, 999);
+    one("bytes=-1", 999, 999);
+    one("bytes=-1000000", 0, 999);
+    one("bytes=10-99999999999999", 10, 999);
+    one("BYTES=1-2", 1, 2);  // the unit is case-insensitive
+    one("bytes=1-2, 3-4", 1, 4);  // adjacent: merged
+    one("bytes=5-9,0-7", 0, 9);   // overlapping and out of order
+    one("bytes=1-2,2000-3000", 1, 2);  // the unsatisfiable one dropped
+    const auto two = parse_range("bytes=0-1,5-6", 1000);
+    CHECK(two.ranges.size() == 2);
+    for (const char* v : {"bytes=1000-", "bytes=-0", "bytes=5000-6000,1000-"}) {
+        INFO(v);
+        CHECK(parse_range(v, 1000).what == kind::unsatisfiable);
+    }
+    CHECK(parse_range("bytes=0-", 0).what == kind::unsatisfiable);
+    for (const char* v : {"bytes=2-1", "bytes=a-", "bytes=1-b", "bytes=-", "bytes", "bytes=", "items=0-1", "bytes=1-2-3",
+                          "bytes= 1 -2", "bytes=+1-2", "bytes=0x1-2", "bytes=99999999999999999999-"}) {
+        INFO(v);
+        CHECK(parse_range(v, 1000).what == kind::ignore);
+    }
+    std::string many = "bytes=0-0";
+    for (int i = 1; i <= 64; ++i) many += "," + std::to_string(i * 2) + "-" + std::to_string(i * 2);
+    CHECK(parse_range(many, 1000).what == kind::ignore);  // 65 ranges: not worth it
 }

@@ -1,4 +1,5 @@
 // The HTTP example as users run it: the real binary, real sockets, raw bytes.
+#include "support/http_readme.hpp"
 #include "support/process.hpp"
 
 #include <asio/io_context.hpp>
@@ -52,6 +53,17 @@ struct temp_www {
             big.write(block.data(), static_cast<std::streamsize>(block.size()));
         }
         (void)::symlink("/etc/hostname", (dir + "/escape").c_str());
+        // A directory whose index must list only what is served.
+        ::mkdir((dir + "/links").c_str(), 0755);
+        std::ofstream(dir + "/links/here.txt") << "here";
+        (void)::symlink("/etc/hostname", (dir + "/links/out").c_str());
+        (void)::symlink("/", (dir + "/links/out-dir").c_str());
+        (void)::symlink("../a.txt", (dir + "/links/in").c_str());
+        (void)::symlink("missing", (dir + "/links/dangling").c_str());
+        (void)::mkfifo((dir + "/links/fifo").c_str(), 0644);
+        // 1000 known bytes for ranges.
+        std::ofstream one(dir + "/one.bin", std::ios::binary);
+        for (std::size_t i = 0; i < 1000; ++i) one.put(pattern_byte(i));
     }
     ~temp_www() { std::system(("rm -rf '" + dir + "'").c_str()); }
 };
@@ -119,7 +131,8 @@ public:
             at = next;
         }
         if (r.status == 100) return r;
-        const std::size_t length = head_request ? 0 : std::stoull(r.header("content-length"));
+        // A 304 has no body, whatever its fields (RFC 9112 section 6.3).
+        const std::size_t length = head_request || r.status == 304 ? 0 : std::stoull(r.header("content-length"));
         while (buf_.size() < length) REQUIRE(fill());
         r.body = buf_.substr(0, length);
         buf_.erase(0, length);
@@ -425,5 +438,380 @@ TEST_CASE("http_server: slow clients are cut off by the request deadline", "[htt
         CHECK(c.read().status == 200);
         CHECK(c.closed());  // after --timeout seconds
         CHECK(c.pending().empty());
+    }
+}
+
+// ---- Issue 9, row by row: each test is one input and its siblings (the kind).
+
+namespace {
+std::string one_bin(std::size_t first, std::size_t last) {
+    std::string s;
+    for (std::size_t i = first; i <= last; ++i) s += pattern_byte(i);
+    return s;
+}
+} // namespace
+
+TEST_CASE("http_server: every Location stays on the site and keeps the query", "[http][e2e][row1][row2]") {
+    server s({"--root", www()});
+    conn c(s.where);
+    const std::pair<const char*, const char*> cases[] = {
+        {"/sub", "/sub/"},
+        {"//sub", "/sub/"},             // not "//sub/": a browser reads that as host "sub"
+        {"///sub", "/sub/"},
+        {"/%2Fsub", "/sub/"},           // decoded, then merged
+        {"//%2fsub", "/sub/"},
+        {"/list//..//sub", "/sub/"},
+        {"/sub?q=1", "/sub/?q=1"},      // the query is kept
+        {"//sub?a=b&c=%20d", "/sub/?a=b&c=%20d"},
+        {"/sub?", "/sub/?"},
+        {"/sub?x=\"<\\>", "/sub/?x=%22%3C%5C%3E"},  // never a raw quote or backslash
+        {"http://test//sub?q", "/sub/?q"},          // absolute-form
+    };
+    for (const auto& [target, location] : cases) {
+        INFO(target);
+        c.send(std::string("GET ") + target + " HTTP/1.1\r\n" + host + "\r\n");
+        const response r = c.read();
+        CHECK(r.status == 301);
+        CHECK(r.header("location") == location);
+        const std::string l = r.header("location");
+        CHECK(l.rfind("/", 0) == 0);
+        CHECK(l.rfind("//", 0) != 0);
+        CHECK(l.find('\\') == std::string::npos);
+    }
+}
+
+TEST_CASE("http_server: no 1xx to an HTTP/1.0 client, and none without a body", "[http][e2e][row3]") {
+    server s;
+    SECTION("HTTP/1.0 with Expect: 100-continue: the expectation is ignored") {
+        conn c(s.where);
+        c.send("POST /echo HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        c.send("hello");
+        const response r = c.read();
+        CHECK(r.status == 200);  // not 100 first
+        CHECK(r.body == "hello");
+        CHECK(c.closed());
+    }
+    SECTION("HTTP/1.0 keep-alive, chunk-free, twice") {
+        conn c(s.where);
+        for (int i = 0; i < 2; ++i) {
+            c.send("POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n");
+            c.send("ok");
+            const response r = c.read();
+            CHECK(r.status == 200);
+            CHECK(r.body == "ok");
+        }
+    }
+    SECTION("HTTP/1.1 with no body to wait for: no 100") {
+        conn c(s.where);
+        c.send("POST /echo HTTP/1.1\r\n" + host + "Expect: 100-continue\r\nContent-Length: 0\r\n\r\n");
+        const response r = c.read();
+        CHECK(r.status == 200);
+        c.send("GET / HTTP/1.1\r\n" + host + "Expect: 100-continue\r\n\r\n");
+        CHECK(c.read().status == 200);
+    }
+}
+
+TEST_CASE("http_server: bare LF or CR anywhere in a head or chunk line is answered at once", "[http][e2e][row4]") {
+    server s({"--root", www(), "--timeout", "30"});  // a 408 would come far too late
+    const std::string post = "POST /echo HTTP/1.1\r\n" + host + "Transfer-Encoding: chunked\r\n\r\n";
+    const std::string cases[] = {
+        "GET /one.bin HTTP/1.0\n\n",
+        "GET /one.bin HTTP/1.1\nHost: test\n\n",
+        "GET / HTTP/1.1\r\nHost: test\n\n",
+        "GET / HTTP/1.1\r\nHost: test\r\n\n",
+        "GET / HTTP/1.1\r\nHost: test\n\r\n",
+        "\nGET / HTTP/1.1\r\n" + host + "\r\n",
+        "GET / HTTP/1.1\rHost: test\r\n\r\n",
+        "GET / HTTP/1.1\r\r\n\r\n",
+        post + "5\nhello\n0\n\n",
+        post + "5\r\nhello\r\n0\nX: y\n\n",
+        post + "5\r\nhello\r\n0\r\nX: y\n\n",
+    };
+    for (const auto& request : cases) {
+        INFO(request);
+        const auto start = std::chrono::steady_clock::now();
+        expect_refusal(s.where, request, 400);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    }
+}
+
+TEST_CASE("http_server: each refusal is built from the current request only", "[http][e2e][row5]") {
+    server s({"--root", www()});
+    SECTION("HEAD, then a head over the limit: the 431 has its body") {
+        conn c(s.where);
+        c.send("HEAD /a.txt HTTP/1.1\r\n" + host + "\r\n");
+        CHECK(c.read(true).status == 200);
+        c.send("GET /a.txt HTTP/1.1\r\n" + host + "X: " + std::string(9000, 'a') + "\r\n\r\n");
+        const response r = c.read();  // reads Content-Length bytes of body
+        CHECK(r.status == 431);
+        CHECK(r.body.size() == std::stoull(r.header("content-length")));
+        CHECK(r.body.find("431") == 0);
+        CHECK(c.closed());
+        CHECK(c.pending().empty());  // nothing beyond the promised body
+        CHECK(s.proc.wait_for_output("- - 431"));  // the log names no old target
+    }
+    SECTION("HEAD, then a stalled head: the 408 has its body") {
+        server quick({"--root", www(), "--timeout", "1"});
+        conn c(quick.where);
+        c.send("HEAD /a.txt HTTP/1.1\r\n" + host + "\r\n");
+        CHECK(c.read(true).status == 200);
+        c.send("GET /a.txt HTTP/1.1\r\n");
+        const response r = c.read();
+        CHECK(r.status == 408);
+        CHECK(r.body.size() == std::stoull(r.header("content-length")));
+        CHECK(c.closed());
+        CHECK(c.pending().empty());
+    }
+    SECTION("HTTP/1.0 keep-alive, then a bad request: the refusal says close") {
+        conn c(s.where);
+        c.send("HEAD /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        CHECK(c.read(true).header("connection") == "keep-alive");
+        c.send("GET /a.txt HTTP/1.1\r\nBad Name: x\r\n\r\n");
+        const response r = c.read();
+        CHECK(r.status == 400);
+        CHECK(r.header("connection") == "close");
+        CHECK(c.closed());
+    }
+}
+
+TEST_CASE("http_server: a 405's Allow lists what that resource accepts", "[http][e2e][row6]") {
+    server s({"--root", www()});
+    const std::pair<const char*, const char*> cases[] = {
+        {"PUT /one.bin", "GET, HEAD"},   {"POST /one.bin", "GET, HEAD"}, {"DELETE /sub/", "GET, HEAD"},
+        {"PATCH /missing", "GET, HEAD"}, {"GET /echo", "POST"},          {"HEAD /echo", "POST"},
+        {"PUT /echo", "POST"},           {"OPTIONS /echo", "POST"},      {"TRACE /a.txt", "GET, HEAD"},
+    };
+    for (const auto& [line, allow] : cases) {
+        INFO(line);
+        conn c(s.where);
+        c.send(std::string(line) + " HTTP/1.1\r\n" + host + "Content-Length: 0\r\n\r\n");
+        const response r = c.read(std::string(line).rfind("HEAD", 0) == 0);
+        CHECK(r.status == 405);
+        CHECK(r.header("allow") == allow);
+    }
+}
+
+TEST_CASE("http_server: dot-segments are removed first; refused only when they leave the root", "[http][e2e][row7]") {
+    server s({"--root", www()});
+    for (const char* path : {"/sub/../a.txt", "/sub/./../a.txt", "/sub/%2e%2e/a.txt", "/list/../sub/../a.txt",
+                             "/./a.txt", "/sub/..%2fa.txt", "/x/../a.txt"}) {
+        INFO(path);
+        const response r = get(s.where, path);
+        CHECK(r.status == 200);
+        CHECK(r.body == "hello file\n");
+    }
+    CHECK(get(s.where, "/sub/../sub/").body == "<h1>sub index</h1>\n");
+    for (const char* path : {"/../a.txt", "/sub/../../a.txt", "/%2e%2e/a.txt", "/sub/../../sub/"}) {
+        INFO(path);
+        CHECK(get(s.where, path).status == 403);
+    }
+}
+
+TEST_CASE("http_server: a directory index lists only what is served, and its parent", "[http][e2e][row8]") {
+    server s({"--root", www()});
+    const response r = get(s.where, "/links/");
+    REQUIRE(r.status == 200);
+    CHECK(r.body.find("href=\"here.txt\"") != std::string::npos);
+    CHECK(r.body.find("href=\"in\"") != std::string::npos);  // a link inside the root
+    CHECK(r.body.find("href=\"../\"") != std::string::npos);
+    for (const char* hidden : {"\"out\"", "\"out-dir/\"", "\"dangling\"", "\"fifo\""}) {
+        INFO(hidden);
+        CHECK(r.body.find(hidden) == std::string::npos);
+    }
+    // Every link the index shows answers 200 (or 301 to a directory).
+    CHECK(get(s.where, "/links/here.txt").status == 200);
+    CHECK(get(s.where, "/links/in").status == 200);
+    const response top = get(s.where, "/");
+    CHECK(top.body.find("\"escape\"") == std::string::npos);
+    CHECK(top.body.find("href=\"../\"") == std::string::npos);  // no parent above the root
+}
+
+TEST_CASE("http_server: --timeout is the longest a client may make no progress", "[http][e2e][row9][timeout]") {
+    SECTION("a body that keeps arriving for longer than --timeout is read whole") {
+        server s({"--timeout", "1", "--max-body", "10485760"});
+        conn c(s.where);
+        const std::string body(300000, 'b');
+        c.send("POST /echo HTTP/1.1\r\n" + host + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
+        for (std::size_t at = 0; at < body.size(); at += 15000) {
+            c.send(body.substr(at, 15000));
+            // The slow client under test: 20 pieces 150 ms apart, 3 s in all.
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        }
+        const response r = c.read();
+        CHECK(r.status == 200);
+        CHECK(r.body == body);
+    }
+    SECTION("a body that stops arriving is cut after --timeout with 408") {
+        server s({"--timeout", "1"});
+        conn c(s.where);
+        const auto start = std::chrono::steady_clock::now();
+        c.send("POST /echo HTTP/1.1\r\n" + host + "Content-Length: 100\r\n\r\nonly part");
+        const response r = c.read();
+        CHECK(r.status == 408);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+        CHECK(c.closed());
+    }
+    SECTION("--header-timeout bounds the whole head, however it trickles") {
+        server s({"--timeout", "5", "--header-timeout", "1"});
+        conn c(s.where);
+        const auto start = std::chrono::steady_clock::now();
+        const std::string head = "GET / HTTP/1.1\r\n" + host + "X-Slow: " + std::string(100, 'z');
+        for (std::size_t sent = 0; sent < head.size(); ++sent) {
+            c.send(head.substr(sent, 1));  // the slow client under test
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            char peek;
+            if (::recv(c.native(), &peek, 1, MSG_PEEK | MSG_DONTWAIT) > 0) break;  // answered
+            if (std::chrono::steady_clock::now() - start > std::chrono::seconds(8)) break;
+        }
+        const response r = c.read();
+        CHECK(r.status == 408);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(4));
+    }
+}
+
+TEST_CASE("http_server: CONNECT and other target forms", "[http][e2e][row10]") {
+    server s({"--root", www()});
+    SECTION("CONNECT host:port (curl -p -x) is a method not allowed") {
+        conn c(s.where);
+        c.send("CONNECT example.invalid:80 HTTP/1.1\r\nHost: example.invalid:80\r\n\r\n");
+        const response r = c.read();
+        CHECK(r.status == 405);
+        CHECK(r.header("allow") == "GET, HEAD, POST");
+        CHECK(c.closed());
+    }
+    SECTION("OPTIONS * too") {
+        expect_refusal(s.where, "OPTIONS * HTTP/1.1\r\n" + host + "\r\n", 405);
+    }
+    SECTION("the authority form with another method, and the asterisk with GET, are malformed") {
+        expect_refusal(s.where, "GET example.invalid:80 HTTP/1.1\r\n" + host + "\r\n", 400);
+        expect_refusal(s.where, "GET * HTTP/1.1\r\n" + host + "\r\n", 400);
+        expect_refusal(s.where, "CONNECT /a.txt HTTP/1.1\r\n" + host + "\r\n", 400);
+    }
+}
+
+TEST_CASE("http_server: conditional GET and HEAD (RFC 9110 section 13)", "[http][e2e][conditional]") {
+    server s({"--root", www()});
+    conn c(s.where);
+    c.send("GET /a.txt HTTP/1.1\r\n" + host + "\r\n");
+    const response first = c.read();
+    const std::string etag = first.header("etag"), modified = first.header("last-modified");
+    REQUIRE(etag.size() > 2);
+    CHECK(etag.front() == '"');
+    CHECK(first.header("accept-ranges") == "bytes");
+    auto ask = [&](const std::string& method, const std::string& fields) {
+        c.send(method + " /a.txt HTTP/1.1\r\n" + host + fields + "\r\n");
+        return c.read(method == "HEAD");
+    };
+    for (const std::string method : {"GET", "HEAD"}) {
+        INFO(method);
+        response r = ask(method, "If-None-Match: " + etag + "\r\n");
+        CHECK(r.status == 304);
+        CHECK(r.header("etag") == etag);
+        CHECK(r.header("last-modified") == modified);
+        CHECK(r.header("content-length").empty());
+        CHECK(ask(method, "If-None-Match: \"x\", W/" + etag + "\r\n").status == 304);  // weak comparison
+        CHECK(ask(method, "If-None-Match: *\r\n").status == 304);
+        CHECK(ask(method, "If-None-Match: \"other\"\r\n").status == 200);
+        CHECK(ask(method, "If-Modified-Since: " + modified + "\r\n").status == 304);
+        CHECK(ask(method, "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n").status == 200);
+        CHECK(ask(method, "If-Modified-Since: Sunday, 06-Nov-94 08:49:37 GMT\r\n").status == 200);
+        CHECK(ask(method, "If-Modified-Since: Sun Nov  6 08:49:37 1994\r\n").status == 200);
+        CHECK(ask(method, "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT\r\n").status == 304);
+        CHECK(ask(method, "If-Modified-Since: yesterday\r\n").status == 200);  // invalid: ignored
+        // If-None-Match wins over If-Modified-Since.
+        CHECK(ask(method, "If-None-Match: \"other\"\r\nIf-Modified-Since: " + modified + "\r\n").status == 200);
+        CHECK(ask(method, "If-Match: \"other\"\r\n").status == 412);
+        CHECK(ask(method, "If-Match: W/" + etag + "\r\n").status == 412);  // strong comparison
+        CHECK(ask(method, "If-Match: \"x\", " + etag + "\r\n").status == 200);
+        CHECK(ask(method, "If-Match: *\r\n").status == 200);
+        CHECK(ask(method, "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n").status == 412);
+        CHECK(ask(method, "If-Unmodified-Since: " + modified + "\r\n").status == 200);
+        // If-Match is evaluated first, and If-Unmodified-Since not at all then.
+        CHECK(ask(method, "If-Match: " + etag + "\r\nIf-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n").status == 200);
+        CHECK(ask(method, "If-Match: \"other\"\r\nIf-None-Match: " + etag + "\r\n").status == 412);
+    }
+}
+
+TEST_CASE("http_server: range requests (RFC 9110 section 14)", "[http][e2e][range]") {
+    server s({"--root", www()});
+    conn c(s.where);
+    auto ask = [&](const std::string& method, const std::string& fields) {
+        c.send(method + " /one.bin HTTP/1.1\r\n" + host + fields + "\r\n");
+        return c.read(method == "HEAD");
+    };
+    const std::string etag = ask("HEAD", "").header("etag");
+    response r = ask("GET", "Range: bytes=10-19\r\n");
+    CHECK(r.status == 206);
+    CHECK(r.header("content-range") == "bytes 10-19/1000");
+    CHECK(r.body == one_bin(10, 19));
+    r = ask("GET", "Range: bytes=990-\r\n");
+    CHECK(r.header("content-range") == "bytes 990-999/1000");
+    CHECK(r.body == one_bin(990, 999));
+    r = ask("GET", "Range: bytes=-5\r\n");
+    CHECK(r.header("content-range") == "bytes 995-999/1000");
+    CHECK(r.body == one_bin(995, 999));
+    r = ask("GET", "Range: bytes=-5000\r\n");  // more than the file: all of it
+    CHECK(r.status == 206);
+    CHECK(r.header("content-range") == "bytes 0-999/1000");
+    r = ask("GET", "Range: bytes=500-99999\r\n");
+    CHECK(r.header("content-range") == "bytes 500-999/1000");
+    r = ask("GET", "Range: bytes=0-4,3-9\r\n");  // overlapping: coalesced
+    CHECK(r.status == 206);
+    CHECK(r.header("content-range") == "bytes 0-9/1000");
+    r = ask("GET", "Range: bytes=1000-\r\n");
+    CHECK(r.status == 416);
+    CHECK(r.header("content-range") == "bytes */1000");
+    CHECK(ask("GET", "Range: bytes=-0\r\n").status == 416);
+    for (const char* bad : {"bytes=5-1", "bytes=x-", "bytes 0-1", "lines=0-1", "bytes=--1", "bytes=", "bytes=1-2-3"}) {
+        INFO(bad);
+        r = ask("GET", std::string("Range: ") + bad + "\r\n");
+        CHECK(r.status == 200);
+        CHECK(r.body.size() == 1000);
+    }
+    SECTION("several ranges: multipart/byteranges") {
+        r = ask("GET", "Range: bytes=0-1,10-12,-2\r\n");
+        REQUIRE(r.status == 206);
+        const std::string type = r.header("content-type");
+        REQUIRE(type.rfind("multipart/byteranges; boundary=", 0) == 0);
+        const std::string boundary = type.substr(type.find('=') + 1);
+        const std::string expected = "--" + boundary + "\r\nContent-Type: application/octet-stream\r\n"
+                                     "Content-Range: bytes 0-1/1000\r\n\r\n" + one_bin(0, 1) +
+                                     "\r\n--" + boundary + "\r\nContent-Type: application/octet-stream\r\n"
+                                     "Content-Range: bytes 10-12/1000\r\n\r\n" + one_bin(10, 12) +
+                                     "\r\n--" + boundary + "\r\nContent-Type: application/octet-stream\r\n"
+                                     "Content-Range: bytes 998-999/1000\r\n\r\n" + one_bin(998, 999) +
+                                     "\r\n--" + boundary + "--\r\n";
+        CHECK(r.body == expected);
+        const response h = ask("HEAD", "Range: bytes=0-1,10-12,-2\r\n");
+        CHECK(h.status == 206);
+        CHECK(h.header("content-length") == r.header("content-length"));
+        CHECK(h.header("content-type") == type);
+    }
+    SECTION("If-Range: the range only if the validator still matches") {
+        CHECK(ask("GET", "Range: bytes=0-1\r\nIf-Range: " + etag + "\r\n").status == 206);
+        CHECK(ask("GET", "Range: bytes=0-1\r\nIf-Range: \"old\"\r\n").status == 200);
+        CHECK(ask("GET", "Range: bytes=0-1\r\nIf-Range: W/" + etag + "\r\n").status == 200);
+        const std::string modified = ask("HEAD", "").header("last-modified");
+        CHECK(ask("GET", "Range: bytes=0-1\r\nIf-Range: " + modified + "\r\n").status == 206);
+        CHECK(ask("GET", "Range: bytes=0-1\r\nIf-Range: Sun, 06 Nov 1994 08:49:37 GMT\r\n").status == 200);
+    }
+    SECTION("HEAD gives GET's fields") {
+        const response g = ask("GET", "Range: bytes=10-19\r\n");
+        const response h = ask("HEAD", "Range: bytes=10-19\r\n");
+        CHECK(h.status == g.status);
+        for (const char* f : {"content-range", "content-length", "etag", "last-modified", "accept-ranges", "content-type"})
+            CHECK(h.header(f) == g.header(f));
+    }
+}
+
+TEST_CASE("http_server: the README's refusal table, row by row", "[http][e2e][row10][readme]") {
+    server s({"--root", www()});
+    const auto rows = test::readme_refusals(ASYNCHAT_HTTP_README);
+    CHECK(rows.size() >= 30);
+    for (const auto& row : rows) {
+        INFO(row.what);
+        const auto start = std::chrono::steady_clock::now();
+        expect_refusal(s.where, row.request, row.status);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));  // at once, never a timeout
     }
 }

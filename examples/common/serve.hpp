@@ -3,35 +3,32 @@
 #ifndef EXAMPLES_COMMON_SERVE_HPP
 #define EXAMPLES_COMMON_SERVE_HPP
 
+#include "args.hpp"
+
 #include <asynchat/asynchat.hpp>
 
 #include <asio/signal_set.hpp>
 
-#include <cstdlib>
 #include <iostream>
 #include <string>
 
 namespace examples {
 
-// Parses [--port N] [--bind ADDR], listens, prints "NAME listening on
+// Parses [--port N] [--bind ADDR] strictly (see args.hpp), listens, prints "NAME listening on
 // ADDR:PORT", and runs until SIGINT or SIGTERM. Returns main()'s status.
 template <class Channel, class... ChannelArgs>
 int serve(const char* name, unsigned short port, int argc, char** argv, ChannelArgs... channel_args) {
     std::string bind = "127.0.0.1";
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--port" && i + 1 < argc) {
-            port = static_cast<unsigned short>(std::atoi(argv[++i]));
-        } else if (arg == "--bind" && i + 1 < argc) {
-            bind = argv[++i];
-        } else {
-            std::cerr << "usage: " << name << " [--port N] [--bind ADDR]   (default 127.0.0.1:" << port << ")\n";
-            return arg == "--help" ? 0 : 2;
-        }
-    }
+    args a(name, "[--port N] [--bind ADDR]");
+    a.number("--port", port, 0, 65535, "port to listen on (default " + std::to_string(port) + "; 0 picks a free one)");
+    a.text("--bind", bind, "ADDR", "address to listen on (default 127.0.0.1)");
+    if (const auto status = a.parse(argc, argv)) return *status;
+    std::error_code bad;
+    const auto address = asio::ip::make_address(bind, bad);
+    if (bad) return a.fail("--bind: not an IP address: '" + bind + "'");
     try {
         asio::io_context ctx;
-        asynchat::server<Channel> server(ctx, {asio::ip::make_address(bind), port}, channel_args...);
+        asynchat::server<Channel> server(ctx, {address, port}, channel_args...);
         std::cout << name << " listening on " << server.local_endpoint() << std::endl;
         asio::signal_set stop(ctx, SIGINT, SIGTERM);
         stop.async_wait([&](const std::error_code&, int) { ctx.stop(); });

@@ -17,9 +17,14 @@
 // Because asynchat re-reads the terminator before every framing step, bytes
 // that arrived with the head (a pipelined body, the next request) are framed
 // by the new terminator at once; no byte is copied back or read twice.
+//
+// The channel is a template on its stream so that tests can drive it over an
+// in-memory stream (tests/support/fake_stream.hpp) exactly as over TCP;
+// `http::channel` is the TCP one.
 #ifndef HTTP_SERVER_HTTP_CHANNEL_HPP
 #define HTTP_SERVER_HTTP_CHANNEL_HPP
 
+#include "conditional.hpp"
 #include "files.hpp"
 #include "request.hpp"
 #include "response.hpp"
@@ -31,6 +36,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace http {
@@ -39,31 +45,57 @@ struct config {
     std::string root;                  // a real path; empty: the built-in page
     std::size_t max_head = 8 * 1024;   // request line + fields (Beast's default)
     std::uint64_t max_body = 1 << 20;  // 1 MiB (Beast's default for requests)
+    // The longest a client may make no progress: no byte read or written
+    // (nginx's client_body_timeout and send_timeout). A silent keep-alive
+    // connection closes quietly; a stalled request gets 408.
     std::chrono::steady_clock::duration timeout = std::chrono::seconds(10);
+    // The longest a whole request head may take, from its first byte
+    // (nginx's client_header_timeout): slowloris gets 408.
+    std::chrono::steady_clock::duration header_timeout = std::chrono::seconds(10);
     std::chrono::steady_clock::duration linger = std::chrono::seconds(2);
     std::function<void(const std::string&)> log;  // one line per request; empty: quiet
 };
 
-class channel : public asynchat::async_chat<channel> {
+namespace detail {
+// Shuts down the sending side of a socket; a stream without shutdown() (an
+// in-memory test stream) has nothing to shut down.
+template <class S>
+auto shutdown_send(S& s, int) -> decltype(s.shutdown(asio::socket_base::shutdown_send, std::declval<std::error_code&>()), void()) {
+    std::error_code ignored;
+    s.shutdown(asio::socket_base::shutdown_send, ignored);
+}
+template <class S>
+void shutdown_send(S&, long) {}
+} // namespace detail
+
+template <class Stream>
+class basic_channel : public asynchat::async_chat<basic_channel<Stream>, Stream> {
+    using base = asynchat::async_chat<basic_channel<Stream>, Stream>;
+
 public:
     static constexpr std::size_t ac_in_buffer_size = 16 * 1024;
     static constexpr std::size_t ac_out_buffer_size = 64 * 1024;  // also the file piece size
 
-    channel(asio::ip::tcp::socket socket, std::shared_ptr<const config> cfg)
-        : async_chat(std::move(socket)), cfg_(std::move(cfg)) {
+    basic_channel(Stream socket, std::shared_ptr<const config> cfg) : base(std::move(socket)), cfg_(std::move(cfg)) {
         // No progress either way for `timeout` (an idle keep-alive
-        // connection, a client that stopped reading): close.
-        set_idle_timeout(cfg_->timeout);
+        // connection, a stalled body, a client that stopped reading): close.
+        this->set_idle_timeout(cfg_->timeout);
         read_head();
     }
 
     void collect_incoming_data(std::string_view data) {
         if (phase_ == phase::closing) return;  // lingering: drop
-        // Slowloris defence: a whole request, from its first byte, must
-        // arrive within `timeout`, however slowly it trickles in.
         if (phase_ == phase::head && record_.empty()) {
-            expires_after(cfg_->timeout);
+            // Slowloris defence: a whole head, from its first byte, must
+            // arrive within `header_timeout`, however slowly it trickles in.
+            this->expires_after(cfg_->header_timeout);
             started_ = std::chrono::steady_clock::now();
+        }
+        if (phase_ == phase::head || phase_ == phase::chunk_size || phase_ == phase::trailers) {
+            // Lines end with CRLF only. A bare LF or CR is refused as soon as
+            // it arrives: waiting for a "\r\n" that never comes would answer
+            // only after the timeout.
+            if (const char* why = line_error(data)) return refuse(400, why);
         }
         record_.append(data);
     }
@@ -84,12 +116,23 @@ public:
     // and stop. Skipping to the next terminator keeps reading, so the client
     // that is still sending gets the answer instead of a reset.
     asynchat::overflow handle_record_too_long(std::size_t) {
+        // The bytes up to the limit would have reached collect_incoming_data
+        // had they come in smaller reads: a bare LF among them is refused as
+        // such, so that the answer never depends on how the input was cut.
+        if (phase_ == phase::head || phase_ == phase::chunk_size || phase_ == phase::trailers) {
+            const std::size_t limit = this->record_limit();
+            const std::size_t room = limit > record_.size() ? limit - record_.size() : 0;
+            if (const char* why = line_error(this->buffered_input().substr(0, room))) {
+                refuse(400, why);
+                return asynchat::overflow::skip;
+            }
+        }
         if (phase_ == phase::head) {
             // 414 if the request line alone is over the limit. The part of the
             // head not collected yet is still in the input buffer.
             std::size_t line = record_.find("\r\n");
             if (line == std::string::npos) {
-                const std::size_t rest = buffered_input().find("\r\n");
+                const std::size_t rest = this->buffered_input().find("\r\n");
                 line = rest == std::string_view::npos ? std::string::npos : record_.size() + rest;
             }
             const bool line_too_long = line == std::string::npos || line > cfg_->max_head;
@@ -103,9 +146,9 @@ public:
     }
 
     void handle_timeout() {
-        if (phase_ == phase::closing || lingering_) return close();
+        if (phase_ == phase::closing || lingering_) return this->close();
         if (phase_ != phase::head || !record_.empty()) return refuse(408, "request not received in time");
-        close();  // an idle keep-alive connection ends without a word
+        this->close();  // an idle keep-alive connection ends without a word
     }
 
     // The client ended its side. With responses still queued (it sent its
@@ -113,7 +156,7 @@ public:
     // also in the middle of a request, there is nothing to answer.
     void handle_eof() {
         peer_closed_ = true;
-        if (!sending()) return close();
+        if (!sending()) return this->close();
         if (phase_ != phase::closing) finish();
     }
 
@@ -125,18 +168,17 @@ public:
             // would send a reset that can destroy the response in flight
             // (RFC 9112 section 9.6): shut down sending and drain instead.
             lingering_ = true;
-            std::error_code ignored;
-            socket().shutdown(asio::socket_base::shutdown_send, ignored);
-            expires_after(cfg_->linger);
+            detail::shutdown_send(this->socket(), 0);
+            this->expires_after(cfg_->linger);
             return;
         }
-        close();
+        this->close();
     }
 
     // Pipelining back-pressure: a client that sends requests without reading
     // the answers stops being read once enough is queued.
     bool readable() {
-        return phase_ == phase::closing || (queued_bytes() < max_queued && *open_files_ < max_open_files);
+        return phase_ == phase::closing || (this->queued_bytes() < max_queued && *open_files_ < max_open_files);
     }
 
 private:
@@ -145,45 +187,70 @@ private:
     static constexpr int max_open_files = 8;
     static constexpr std::size_t max_chunk_line = 1024;
 
+    // A bare LF, a bare CR or a NUL in `data`, which continues record_.
+    const char* line_error(std::string_view data) const {
+        char prev = record_.empty() ? '\0' : record_.back();
+        for (char c : data) {
+            if (c == '\n' && prev != '\r') return "bare LF";
+            if (prev == '\r' && c != '\n') return "bare CR";
+            if (c == '\0') return "NUL in a request line";
+            prev = c;
+        }
+        return nullptr;
+    }
+
+    // Waits for the next request head. Nothing of the previous request
+    // survives: a refusal of this one (431, 408, 400) is built from it alone.
     void read_head() {
         phase_ = phase::head;
-        set_terminator("\r\n\r\n");
-        set_record_limit(cfg_->max_head);
+        req_ = request{};
+        body_.clear();
+        this->set_terminator("\r\n\r\n");
+        this->set_record_limit(cfg_->max_head);
     }
 
     void on_head() {
-        req_ = request{};
+        this->expires_never();  // the head is in: from now on only progress counts
         parsed p = parse_head(record_);
-        if (p.empty) {  // only the empty lines allowed between requests
-            expires_never();
-            return;
-        }
+        if (p.empty) return;  // only the empty lines allowed between requests
         if (!p.req) return refuse(p.error.status, p.error.reason);
         req_ = std::move(*p.req);
-        body_.clear();
 
         if (req_.method != "GET" && req_.method != "HEAD" && req_.method != "POST") {
             static constexpr const char* known[] = {"PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
             for (const char* m : known)
-                if (req_.method == m) return refuse(405, "method not allowed", "Allow: GET, HEAD, POST\r\n");
+                if (req_.method == m) return refuse(405, "method not allowed", allow_field());
             return refuse(501, "unknown method");
         }
         const std::uint64_t length = req_.content_length.value_or(0);
         if (length > cfg_->max_body) return refuse(413, "body larger than " + std::to_string(cfg_->max_body) + " bytes");
-        if (req_.expect_continue) push("HTTP/1.1 100 Continue\r\n\r\n");
+        // RFC 9110 section 10.1.1: an HTTP/1.0 client's expectation is
+        // ignored (it cannot parse a 1xx); none is sent when no body follows.
+        if (req_.expect_continue && req_.minor_version == 1 && (req_.chunked || length != 0))
+            this->push("HTTP/1.1 100 Continue\r\n\r\n");
 
         if (req_.chunked) return read_chunk_size();
         if (length == 0) return complete();  // never set_terminator(0): 0 means "no framing"
         // The asynchat move: the same stream, now framed by a byte count.
         phase_ = phase::body;
-        set_record_limit(asynchat::no_limit);  // the count is already bounded
-        set_terminator(length);
+        this->set_record_limit(asynchat::no_limit);  // the count is already bounded
+        this->set_terminator(length);
+    }
+
+    // The Allow field of a 405 (RFC 9110 section 15.5.6): what the target
+    // resource accepts. /echo takes POST; every other path GET and HEAD; a
+    // target that names no resource here (CONNECT's authority, OPTIONS *)
+    // gets what the server supports at all.
+    std::string allow_field() const {
+        if (req_.path == "/echo") return "Allow: POST\r\n";
+        if (req_.path.empty()) return "Allow: GET, HEAD, POST\r\n";
+        return "Allow: GET, HEAD\r\n";
     }
 
     void read_chunk_size() {
         phase_ = phase::chunk_size;
-        set_terminator("\r\n");
-        set_record_limit(max_chunk_line);
+        this->set_terminator("\r\n");
+        this->set_record_limit(max_chunk_line);
     }
 
     void on_chunk_size() {
@@ -192,14 +259,14 @@ private:
         if (*size == 0) {  // the last chunk: trailer fields, then an empty line
             phase_ = phase::trailers;
             trailer_bytes_ = 0;
-            set_record_limit(cfg_->max_head);
+            this->set_record_limit(cfg_->max_head);
             return;  // the terminator stays "\r\n"
         }
         if (body_.size() + *size > cfg_->max_body)
             return refuse(413, "body larger than " + std::to_string(cfg_->max_body) + " bytes");
         phase_ = phase::chunk_data;
-        set_record_limit(asynchat::no_limit);
-        set_terminator(*size + 2);  // the data and the CRLF after it
+        this->set_record_limit(asynchat::no_limit);
+        this->set_terminator(*size + 2);  // the data and the CRLF after it
     }
 
     void on_chunk_data() {
@@ -221,7 +288,7 @@ private:
 
     // The request is whole: answer it, then wait for the next one.
     void complete() {
-        expires_never();
+        this->expires_never();
         answer();
         if (phase_ == phase::closing) return;
         if (!req_.keep_alive) return finish();
@@ -229,53 +296,124 @@ private:
     }
 
     void answer() {
+        static constexpr std::string_view text = "text/plain; charset=utf-8";
+        if (req_.outside_root) return reply(403, text, error_page(403, "the path leaves the root"));
         if (req_.path == "/echo") {
-            if (req_.method != "POST") return reply(405, "text/plain; charset=utf-8", "POST only\n", "Allow: POST\r\n");
+            if (req_.method != "POST") return reply(405, text, "POST only\n", allow_field());
             const std::string type(req_.field("content-type").value_or("application/octet-stream"));
             return reply(200, type, std::move(body_));
         }
-        if (req_.method == "POST") return reply(405, "text/plain; charset=utf-8", "POST only at /echo\n", "Allow: GET, HEAD\r\n");
+        if (req_.method == "POST") return reply(405, text, "POST only at /echo\n", allow_field());
         if (cfg_->root.empty()) {
             if (req_.path == "/") return reply(200, "text/html; charset=utf-8", builtin_page());
-            return reply(404, "text/plain; charset=utf-8", error_page(404, "no such page"));
+            return reply(404, text, error_page(404, "no such page"));
         }
         serve_file();
     }
 
     void serve_file() {
+        static constexpr std::string_view text = "text/plain; charset=utf-8";
         resolved r = resolve(cfg_->root, req_.path);
-        if (r.status) return reply(r.status, "text/plain; charset=utf-8", error_page(r.status, req_.path));
+        if (r.status) return reply(r.status, text, error_page(r.status, req_.path));
         if (S_ISDIR(r.info.st_mode)) {
             if (req_.path.back() != '/') {
-                const std::string location = "Location: " + url_encode_path(req_.path + "/") + "\r\n";
-                return reply(301, "text/plain; charset=utf-8", "moved\n", location);
+                // The path is normalised ("//docs" is "/docs"), so this is
+                // always an absolute path on this site; the query is kept.
+                const std::string location =
+                    "Location: " + url_encode_path(req_.path + "/") + encode_query(req_.query) + "\r\n";
+                return reply(301, text, "moved\n", location);
             }
             struct stat index {};
             const std::string index_file = r.file + "/index.html";
             if (::stat(index_file.c_str(), &index) != 0 || !S_ISREG(index.st_mode))
-                return reply(200, "text/html; charset=utf-8", directory_index(r.file, req_.path));
+                return reply(200, "text/html; charset=utf-8", directory_index(cfg_->root, r.file, req_.path));
             r.file = index_file;
             r.info = index;
         }
         const auto size = static_cast<std::uint64_t>(r.info.st_size);
+        const std::string etag = make_etag(r.info.st_mtime, size);
+        const std::string validators = "Accept-Ranges: bytes\r\nETag: " + etag + "\r\nLast-Modified: " +
+                                       http_date(r.info.st_mtime) + "\r\n";
+        const file_decision d = evaluate(req_, etag, r.info.st_mtime, size);
+        const bool keep = req_.keep_alive, http10 = req_.minor_version == 0;
+        switch (d.status) {
+        case 304:  // the validators, no body, no Content-Length (as nginx)
+            this->push(response_head(304, {{}, 0, keep, http10, validators, false}));
+            return log(304, 0);
+        case 412:
+            return reply(412, text, error_page(412, "a precondition failed"));
+        case 416:
+            return reply(416, text, error_page(416, "no satisfiable range"),
+                         "Content-Range: bytes */" + std::to_string(size) + "\r\n" + validators);
+        default:
+            break;
+        }
+        const std::string_view type = mime_type(r.file);
+        std::vector<body_part> parts;
+        std::string extra = validators, content_type(type);
+        std::uint64_t length = 0;
+        if (d.status == 200) {
+            parts.push_back({"", 0, size});
+            length = size;
+        } else if (d.ranges.size() == 1) {
+            const byte_range& b = d.ranges.front();
+            extra += "Content-Range: bytes " + std::to_string(b.first) + "-" + std::to_string(b.last) + "/" +
+                     std::to_string(size) + "\r\n";
+            parts.push_back({"", b.first, b.length()});
+            length = b.length();
+        } else {
+            // multipart/byteranges (RFC 9110 section 14.6). The boundary comes
+            // from the validator: the same file gives the same bytes.
+            const std::string boundary = "asynchat-" + etag.substr(1, etag.size() - 2);
+            content_type = "multipart/byteranges; boundary=" + boundary;
+            for (std::size_t i = 0; i < d.ranges.size(); ++i) {
+                const byte_range& b = d.ranges[i];
+                std::string part_head = (i == 0 ? "--" : "\r\n--") + boundary + "\r\nContent-Type: " +
+                                        std::string(type) + "\r\nContent-Range: bytes " + std::to_string(b.first) +
+                                        "-" + std::to_string(b.last) + "/" + std::to_string(size) + "\r\n\r\n";
+                length += part_head.size() + b.length();
+                parts.push_back({std::move(part_head), b.first, b.length()});
+            }
+            std::string closing = "\r\n--" + boundary + "--\r\n";
+            length += closing.size();
+            parts.push_back({std::move(closing), 0, 0});
+        }
         std::optional<file_producer> body;
-        if (req_.method == "GET" && size != 0) {
+        if (req_.method == "GET" && length != 0) {
             try {
-                body.emplace(r.file, size, ac_out_buffer_size, open_files_);
+                body.emplace(r.file, std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
-                return reply(403, "text/plain; charset=utf-8", error_page(403, req_.path));
+                return reply(403, text, error_page(403, req_.path));
             }
         }
-        const std::string modified = "Last-Modified: " + http_date(r.info.st_mtime) + "\r\n";
-        push(response_head(200, {mime_type(r.file), size, req_.keep_alive, req_.minor_version == 0, modified}));
-        if (body) push_with_producer(std::move(*body));  // read piece by piece as the socket drains
-        log(200, size);
+        this->push(response_head(d.status, {content_type, length, keep, http10, extra}));
+        if (body) this->push_with_producer(std::move(*body));  // read piece by piece as the socket drains
+        log(d.status, length);
+    }
+
+    // The query of a redirect, with anything that is not plainly allowed in
+    // a URI percent-encoded (bytes over 0x7f, quotes, backslashes...).
+    static std::string encode_query(std::string_view q) {
+        static constexpr char hex[] = "0123456789ABCDEF";
+        std::string out;
+        for (unsigned char c : q) {
+            const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                              std::string_view("-._~!$&'()*+,;=:@/?%").find(static_cast<char>(c)) != std::string_view::npos;
+            if (keep) {
+                out += static_cast<char>(c);
+            } else {
+                out += '%';
+                out += hex[c >> 4];
+                out += hex[c & 15];
+            }
+        }
+        return out;
     }
 
     void reply(int status, std::string_view type, std::string body, std::string_view extra = {}) {
         const std::size_t size = body.size();
-        push(response_head(status, {type, size, req_.keep_alive, req_.minor_version == 0, extra}));
-        if (req_.method != "HEAD") push(std::move(body));  // moved into the queue, never copied
+        this->push(response_head(status, {type, size, req_.keep_alive, req_.minor_version == 0, extra}));
+        if (req_.method != "HEAD") this->push(std::move(body));  // moved into the queue, never copied
         log(status, size);
     }
 
@@ -284,27 +422,27 @@ private:
         if (req_.method.empty()) req_.method = "-";
         req_.keep_alive = false;
         const std::string body = error_page(status, reason);
-        push(response_head(status, {"text/plain; charset=utf-8", body.size(), false, false, extra}));
-        if (req_.method != "HEAD") push(body);
+        this->push(response_head(status, {"text/plain; charset=utf-8", body.size(), false, false, extra}));
+        if (req_.method != "HEAD") this->push(body);
         log(status, body.size());
         finish();
     }
 
     void finish() {
         phase_ = phase::closing;
-        set_record_limit(asynchat::no_limit);
-        expires_never();
-        close_when_done();
+        this->set_record_limit(asynchat::no_limit);
+        this->expires_never();
+        this->close_when_done();
     }
 
-    bool sending() { return queued_bytes() != 0 || *open_files_ != 0; }
+    bool sending() { return this->queued_bytes() != 0 || *open_files_ != 0; }
 
     void log(int status, std::uint64_t bytes) {
         if (!cfg_->log) return;
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started_).count();
-        cfg_->log(req_.method + ' ' + (req_.target.empty() ? "-" : req_.target) + ' ' + std::to_string(status) +
-                  ' ' + std::to_string(bytes) + ' ' + std::to_string(us) + "us");
+        cfg_->log((req_.method.empty() ? "-" : req_.method) + ' ' + (req_.target.empty() ? "-" : req_.target) + ' ' +
+                  std::to_string(status) + ' ' + std::to_string(bytes) + ' ' + std::to_string(us) + "us");
     }
 
     std::shared_ptr<const config> cfg_;
@@ -318,6 +456,9 @@ private:
     bool peer_closed_ = false;
     bool lingering_ = false;
 };
+
+// The channel over TCP, as the server makes it.
+using channel = basic_channel<asio::ip::tcp::socket>;
 
 } // namespace http
 

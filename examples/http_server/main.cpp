@@ -1,19 +1,23 @@
 // http_server: a small HTTP/1.1 server on asynchat. Keep-alive, pipelining,
 // chunked request bodies, HEAD, files under a root directory (streamed piece
-// by piece), directory indexes, POST /echo, strict request parsing, and
-// timeouts against slow clients. See README.md here for a walkthrough.
+// by piece), directory indexes, POST /echo, strict request parsing,
+// conditional requests (ETag, Last-Modified), range requests, and timeouts
+// against slow clients. See README.md here for a walkthrough.
+// POST /echo answers with the request body. Logs: METHOD TARGET STATUS BYTES TIME.
 //
 // Try it:
 //   ./http_server --port 8080 &
 //   curl -i http://127.0.0.1:8080/
 //   curl -d 'hello, asynchat' http://127.0.0.1:8080/echo
 //   printf 'GET / HTTP/1.0\r\n\r\n' | nc 127.0.0.1 8080
+#include "../common/args.hpp"
 #include "http_channel.hpp"
 
 #include <asio/signal_set.hpp>
 
+#include <chrono>
 #include <cstdio>
-#include <cstdlib>
+#include <cstdint>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -23,94 +27,51 @@
 
 namespace {
 
-const char* const usage =
-    "usage: http_server [--port N] [--bind ADDR] [--root DIR] [--threads N]\n"
-    "                   [--max-body BYTES] [--timeout SECONDS] [--quiet]\n"
-    "\n"
-    "  --port N           port to listen on (default 8080; 0 picks a free one)\n"
-    "  --bind ADDR        address to listen on (default 127.0.0.1)\n"
-    "  --root DIR         serve the files under DIR (default: a built-in page at /)\n"
-    "  --threads N        event loops, one per thread, sharing the port (default 1)\n"
-    "  --max-body BYTES   largest request body accepted (default 1048576)\n"
-    "  --timeout SECONDS  idle limit, and time allowed for a whole request (default 10)\n"
-    "  --quiet            no log line per request\n"
-    "\n"
-    "POST /echo answers with the request body. Logs: METHOD TARGET STATUS BYTES TIME.\n";
-
 struct options {
     std::string bind = "127.0.0.1";
     unsigned short port = 8080;
     std::string root;
     unsigned threads = 1;
     std::uint64_t max_body = 1 << 20;
-    unsigned timeout = 10;
+    std::chrono::milliseconds timeout{10000};
+    std::chrono::milliseconds header_timeout{10000};
     bool quiet = false;
 };
-
-bool parse_number(const char* text, std::uint64_t max, std::uint64_t& out) {
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v > max) return false;
-    out = v;
-    return true;
-}
-
-// Returns 0 to go on, or the exit status.
-int parse(int argc, char** argv, options& o) {
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--help" || arg == "-h") {
-            std::cout << usage;
-            return -1;
-        }
-        if (arg == "--quiet") {
-            o.quiet = true;
-            continue;
-        }
-        if (i + 1 == argc) {
-            std::cerr << "http_server: " << arg << " needs a value\n" << usage;
-            return 2;
-        }
-        const char* value = argv[++i];
-        std::uint64_t n = 0;
-        bool ok = true;
-        if (arg == "--port") ok = parse_number(value, 65535, n), o.port = static_cast<unsigned short>(n);
-        else if (arg == "--bind") o.bind = value;
-        else if (arg == "--root") o.root = value;
-        else if (arg == "--threads") ok = parse_number(value, 256, n) && n > 0, o.threads = static_cast<unsigned>(n);
-        else if (arg == "--max-body") ok = parse_number(value, UINT64_MAX, n), o.max_body = n;
-        else if (arg == "--timeout") ok = parse_number(value, 86400, n) && n > 0, o.timeout = static_cast<unsigned>(n);
-        else {
-            std::cerr << "http_server: unknown option " << arg << "\n" << usage;
-            return 2;
-        }
-        if (!ok) {
-            std::cerr << "http_server: bad value for " << arg << ": " << value << "\n" << usage;
-            return 2;
-        }
-    }
-    return 0;
-}
 
 } // namespace
 
 int main(int argc, char** argv) {
     options opt;
-    if (const int rc = parse(argc, argv, opt)) return rc < 0 ? 0 : rc;
+    examples::args a("http_server", "[--port N] [--bind ADDR] [--root DIR] [--threads N]\n"
+                                    "                   [--max-body BYTES] [--timeout SECONDS]\n"
+                                    "                   [--header-timeout SECONDS] [--quiet]");
+    a.number("--port", opt.port, 0, 65535, "port to listen on (default 8080; 0 picks a free one)");
+    a.text("--bind", opt.bind, "ADDR", "address to listen on (default 127.0.0.1)");
+    a.text("--root", opt.root, "DIR", "serve the files under DIR (default: a built-in page at /)");
+    a.number("--threads", opt.threads, 1, 256, "event loops, one per thread, sharing the port (default 1)");
+    a.number("--max-body", opt.max_body, 0, UINT64_MAX, "largest request body accepted (default 1048576)", "BYTES");
+    a.seconds("--timeout", opt.timeout,
+              "longest a client may make no progress: no byte read or written (default 10)");
+    a.seconds("--header-timeout", opt.header_timeout,
+              "longest a whole request head may take (default: --timeout)");
+    a.flag("--quiet", opt.quiet, "no log line per request");
+    if (const auto status = a.parse(argc, argv)) return *status;
+    if (!a.given("--header-timeout")) opt.header_timeout = opt.timeout;
+    std::error_code bad_address;
+    const auto address = asio::ip::make_address(opt.bind, bad_address);
+    if (bad_address) return a.fail("--bind: not an IP address: '" + opt.bind + "'");
 
     auto cfg = std::make_shared<http::config>();
     if (!opt.root.empty()) {
         const auto real = http::real_path(opt.root);
         struct stat st {};
-        if (!real || ::stat(real->c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-            std::cerr << "http_server: --root " << opt.root << " is not a directory\n";
-            return 1;
-        }
+        if (!real || ::stat(real->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            return a.fail("--root: not a directory: '" + opt.root + "'");
         cfg->root = *real;
     }
     cfg->max_body = opt.max_body;
-    cfg->timeout = std::chrono::seconds(opt.timeout);
+    cfg->timeout = opt.timeout;
+    cfg->header_timeout = opt.header_timeout;
     auto log_mutex = std::make_shared<std::mutex>();
     if (!opt.quiet) {
         cfg->log = [log_mutex](const std::string& line) {
@@ -128,7 +89,7 @@ int main(int argc, char** argv) {
         std::vector<std::unique_ptr<asynchat::server<http::channel>>> listeners;
         asynchat::server_options so;
         so.reuse_port = opt.threads > 1;
-        asio::ip::tcp::endpoint where(asio::ip::make_address(opt.bind), opt.port);
+        asio::ip::tcp::endpoint where(address, opt.port);
         for (unsigned i = 0; i < opt.threads; ++i) {
             loops.push_back(std::make_unique<asio::io_context>(1));
             listeners.push_back(std::make_unique<asynchat::server<http::channel>>(so, *loops.back(), where, cfg));

@@ -23,7 +23,11 @@ struct refusal {
 struct request {
     std::string method;  // as sent: methods are case-sensitive
     std::string target;  // as sent
-    std::string path;    // percent-decoded, without the query
+    std::string path;    // percent-decoded, dot-segments removed, slashes merged, no query;
+                         // empty for the authority-form and asterisk-form, and when the
+                         // path climbs above "/" (see `outside_root`)
+    std::string query;   // "?..." as sent, or empty: kept in the redirects we build
+    bool outside_root = false;  // "/../x": dot-segments lead above the root
     int minor_version = 1;  // HTTP/1.<minor>
     std::vector<std::pair<std::string, std::string>> fields;
     std::optional<std::uint64_t> content_length;
@@ -171,6 +175,43 @@ inline std::string check_field_line(std::string_view line, std::string_view& nam
     return "";
 }
 
+// Normalises a decoded absolute path the way nginx does before it looks for
+// a file: empty segments merged ("//docs" is "/docs": a Location built from
+// it can never become a network-path reference, RFC 3986 section 4.2), then
+// dot-segments removed (RFC 3986 section 5.2.4: "/sub/../a" is "/a",
+// "/sub/." is "/sub/"). Returns nothing if a ".." climbs above "/".
+inline std::optional<std::string> normalize_path(std::string_view path) {
+    std::vector<std::string_view> segments;
+    bool trailing_slash = false;
+    std::size_t at = 1;  // path[0] == '/'
+    while (at <= path.size()) {
+        const auto slash = path.find('/', at);
+        const std::string_view seg = path.substr(at, slash == std::string_view::npos ? std::string_view::npos : slash - at);
+        const bool last = slash == std::string_view::npos;
+        if (seg == "..") {
+            if (segments.empty()) return std::nullopt;
+            segments.pop_back();
+            trailing_slash = true;
+        } else if (seg == ".") {
+            trailing_slash = true;
+        } else if (seg.empty()) {
+            trailing_slash = true;  // "//" merged; a final "/" kept
+        } else {
+            segments.push_back(seg);
+            trailing_slash = false;
+        }
+        if (last) break;
+        at = slash + 1;
+    }
+    std::string out;
+    for (const auto& seg : segments) {
+        out += '/';
+        out += seg;
+    }
+    if (out.empty() || trailing_slash) out += '/';
+    return out;
+}
+
 struct head_limits {
     std::size_t max_fields = 100;
 };
@@ -221,17 +262,36 @@ inline parsed parse_head(std::string_view head, const head_limits& limits = {}) 
     req.minor_version = version[7] - '0';
     req.keep_alive = req.minor_version == 1;
 
-    // The target: origin-form, or absolute-form reduced to its path.
+    // The target (RFC 9112 section 3.2): origin-form; absolute-form reduced
+    // to its path; authority-form for CONNECT only; asterisk-form for
+    // OPTIONS only. The last two name no resource here: the channel answers
+    // 405 (the method is not supported).
     std::string_view target = req.target;
-    if (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://") {
-        const auto slash = target.find('/', target.find("//") + 2);
-        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-    } else if (target.front() != '/') {
-        return refuse(400, "unsupported request target form");
+    const bool connect = req.method == "CONNECT", options = req.method == "OPTIONS";
+    if (connect) {
+        if (target.front() == '/' || target.find('/') != std::string_view::npos || target.find(':') == std::string_view::npos)
+            return refuse(400, "CONNECT needs an authority-form target (host:port)");
+    } else if (options && target == "*") {
+        // nothing more to check
+    } else {
+        if (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://") {
+            const auto slash = target.find('/', target.find("//") + 2);
+            const auto query = target.find('?', target.find("//") + 2);
+            if (slash == std::string_view::npos || (query != std::string_view::npos && query < slash))
+                target = "/";  // "http://host" and "http://host?q" ask for "/"
+            else
+                target = target.substr(slash);
+        } else if (target.front() != '/') {
+            return refuse(400, "unsupported request target form");
+        }
+        const auto q = target.find('?');
+        if (q != std::string_view::npos) req.query = std::string(target.substr(q));
+        const auto decoded = percent_decode(target.substr(0, q));
+        if (!decoded) return refuse(400, "bad percent-encoding in the path");
+        auto normal = normalize_path(*decoded);
+        if (normal) req.path = std::move(*normal);
+        else req.outside_root = true;
     }
-    const auto decoded = percent_decode(target.substr(0, target.find('?')));
-    if (!decoded) return refuse(400, "bad percent-encoding in the path");
-    req.path = *decoded;
 
     // Fields.
     std::size_t hosts = 0, lengths = 0;

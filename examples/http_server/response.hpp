@@ -14,6 +14,7 @@ inline const char* status_text(int status) {
     switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
+    case 206: return "Partial Content";
     case 301: return "Moved Permanently";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
@@ -21,8 +22,10 @@ inline const char* status_text(int status) {
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
+    case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
+    case 416: return "Range Not Satisfiable";
     case 417: return "Expectation Failed";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
@@ -121,6 +124,7 @@ struct head_fields {
     bool keep_alive = true;
     bool http10_client = false;     // HTTP/1.0 keep-alive must be announced
     std::string_view extra;         // more "Name: value\r\n" lines
+    bool has_length = true;         // false: no Content-Length (a 304)
 };
 
 inline std::string response_head(int status, const head_fields& f) {
@@ -136,8 +140,10 @@ inline std::string response_head(int status, const head_fields& f) {
         h += "\r\nContent-Type: ";
         h += f.content_type;
     }
-    h += "\r\nContent-Length: ";
-    h += std::to_string(f.content_length);
+    if (f.has_length) {
+        h += "\r\nContent-Length: ";
+        h += std::to_string(f.content_length);
+    }
     h += "\r\n";
     h += f.extra;
     if (!f.keep_alive) h += "Connection: close\r\n";

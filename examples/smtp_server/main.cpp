@@ -6,36 +6,35 @@
 // With --cert and --key, STARTTLS is offered. Try it with Python:
 //   python3 -c 'import smtplib; s = smtplib.SMTP("127.0.0.1", 8025);
 //               s.sendmail("a@example.org", ["b@example.org"], "Subject: hi\r\n\r\nhello\r\n")'
+#include "../common/args.hpp"
 #include "smtp_channel.hpp"
 
 #include <asio/signal_set.hpp>
 
-#include <cstdlib>
+#include <cstdint>
 #include <iostream>
 
 int main(int argc, char** argv) {
     smtp::settings settings;
     std::string bind = "127.0.0.1", cert, key;
     unsigned short port = 8025;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        const bool has_value = i + 1 < argc;
-        if (arg == "--port" && has_value) port = static_cast<unsigned short>(std::atoi(argv[++i]));
-        else if (arg == "--bind" && has_value) bind = argv[++i];
-        else if (arg == "--dir" && has_value) settings.maildir = argv[++i];
-        else if (arg == "--max-size" && has_value) settings.max_message = std::strtoull(argv[++i], nullptr, 10);
-        else if (arg == "--hostname" && has_value) settings.hostname = argv[++i];
-        else if (arg == "--cert" && has_value) cert = argv[++i];
-        else if (arg == "--key" && has_value) key = argv[++i];
-        else {
-            std::cerr << "usage: smtp_server [--port N] [--bind ADDR] [--dir DIR] [--max-size BYTES]\n"
-                         "                   [--hostname NAME] [--cert CERT.pem --key KEY.pem]\n";
-            return arg == "--help" ? 0 : 2;
-        }
-    }
+    std::string maildir = settings.maildir.string();
+    examples::args a("smtp_server", "[--port N] [--bind ADDR] [--dir DIR] [--max-size BYTES]\n"
+                                    "                   [--hostname NAME] [--cert CERT.pem --key KEY.pem]");
+    a.number("--port", port, 0, 65535, "port to listen on (default 8025; 0 picks a free one)");
+    a.text("--bind", bind, "ADDR", "address to listen on (default 127.0.0.1)");
+    a.text("--dir", maildir, "DIR", "where each message is written");
+    a.number("--max-size", settings.max_message, 1, UINT64_MAX, "largest message accepted", "BYTES");
+    a.text("--hostname", settings.hostname, "NAME", "the name in the greeting");
+    a.text("--cert", cert, "CERT.pem", "certificate chain: offer STARTTLS (with --key)");
+    a.text("--key", key, "KEY.pem", "private key (with --cert)");
+    if (const auto status = a.parse(argc, argv)) return *status;
+    settings.maildir = maildir;
+    std::error_code bad;
+    const auto address = asio::ip::make_address(bind, bad);
+    if (bad) return a.fail("--bind: not an IP address: '" + bind + "'");
     if (cert.empty() != key.empty()) {
-        std::cerr << "smtp_server: --cert and --key go together\n";
-        return 2;
+        return a.fail("--cert and --key go together");
     }
     try {
         asio::ssl::context tls(asio::ssl::context::tls_server);
@@ -45,7 +44,7 @@ int main(int argc, char** argv) {
             settings.tls = &tls;
         }
         asio::io_context ctx;
-        asynchat::server<smtp::channel> server(ctx, {asio::ip::make_address(bind), port}, std::cref(settings));
+        asynchat::server<smtp::channel> server(ctx, {address, port}, std::cref(settings));
         std::cout << "smtp_server listening on " << server.local_endpoint() << " (mail to "
                   << settings.maildir.string() << (settings.tls ? ", STARTTLS offered" : "") << ")" << std::endl;
         asio::signal_set stop(ctx, SIGINT, SIGTERM);

@@ -13,8 +13,10 @@ case $client in
 esac
 
 work=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=""; slow_pid=""
+trap 'for p in $pid $slow_pid; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 printf 'hello file\n' > "$work/a.txt"
+mkdir "$work/sub"
 head -c 2097152 /dev/urandom > "$work/two-mib.bin"
 head -c 52428800 /dev/urandom > "$work/big.bin"
 head -c 3000 /dev/urandom > "$work/upload.bin"
@@ -49,6 +51,42 @@ if [ "$client" = curl ]; then
   [ "$code" = 403 ] || fail "traversal: expected 403, got $code"
   curl -sS "$base/big.bin" -o "$work/big.out"
   cmp -s "$work/big.bin" "$work/big.out" || fail "50 MiB download differs"
+  # Conditional GET: -z FILE sends If-Modified-Since with FILE's time.
+  touch -d '2001-01-01' "$work/old-stamp"; touch -d '2099-01-01' "$work/new-stamp"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -z "$work/new-stamp" "$base/a.txt")
+  [ "$code" = 304 ] || fail "-z (not modified since 2099): expected 304, got $code"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -z "$work/old-stamp" "$base/a.txt")
+  [ "$code" = 200 ] || fail "-z (modified since 2001): expected 200, got $code"
+  etag=$(curl -sSI "$base/a.txt" | tr -d '\r' | sed -n 's/^ETag: //p')
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$base/a.txt")
+  [ "$code" = 304 ] || fail "If-None-Match: expected 304, got $code"
+  # Ranges: -r, and -C - resuming a cut download.
+  [ "$(curl -sS -r 0-4 "$base/a.txt")" = "hello" ] || fail "-r 0-4"
+  [ "$(curl -sS -r -5 "$base/a.txt")" = "file" ] || fail "-r -5"
+  head -c 1000000 "$work/two-mib.bin" > "$work/partial"
+  curl -sS -C - -o "$work/partial" "$base/two-mib.bin"
+  cmp -s "$work/two-mib.bin" "$work/partial" || fail "-C - did not resume to the whole file"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -r 99999999- "$base/a.txt")
+  [ "$code" = 416 ] || fail "unsatisfiable range: expected 416, got $code"
+  # Dot-segments are removed first; leaving the root is refused.
+  [ "$(curl -sS --path-as-is "$base/sub/../a.txt")" = "hello file" ] || fail "--path-as-is /sub/../a.txt"
+  code=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$base/sub/../../a.txt")
+  [ "$code" = 403 ] || fail "--path-as-is /sub/../../a.txt: expected 403, got $code"
+  # CONNECT through the server as a proxy: method not allowed.
+  out=$(curl -s -o /dev/null -w '%{http_connect}' -p -x "$base" http://example.invalid/ || true)
+  [ "$out" = 405 ] || fail "CONNECT (curl -p -x): expected 405, got $out"
+  # A directory: the redirect keeps the query and stays on the site.
+  loc=$(curl -sSI "$base//sub?q=1" | tr -d '\r' | sed -n 's/^Location: //p')
+  [ "$loc" = "/sub/?q=1" ] || fail "Location for //sub?q=1: $loc"
+  # --timeout is the longest a client may make no progress: a steady upload
+  # lasting three times --timeout is read whole.
+  exec 4< <(exec "$server" --port 0 --quiet --timeout 1 --max-body 10485760)
+  slow_pid=$!
+  read -r slow_line <&4
+  slow_port=$(sed -E 's/.*listening on [^ ]*:([0-9]+) .*/\1/' <<<"$slow_line")
+  head -c 600000 /dev/urandom > "$work/slow.bin"
+  curl -sS --limit-rate 200K --data-binary @"$work/slow.bin" "http://127.0.0.1:$slow_port/echo" -o "$work/slow.out"
+  cmp -s "$work/slow.bin" "$work/slow.out" || fail "a 3 s upload at 200 KB/s with --timeout 1 was cut"
   echo "curl: all checks passed"
 else
   python3 - "$port" "$work" <<'PY'
@@ -78,6 +116,19 @@ check(r.status == 404, "404")
 c.request("GET", "/big.bin")
 r = c.getresponse(); body = r.read()
 check(body == open(work + "/big.bin", "rb").read(), "50 MiB download")
+c.request("GET", "/a.txt", headers={"Range": "bytes=6-9"})
+r = c.getresponse(); body = r.read()
+check(r.status == 206 and body == b"file" and r.getheader("Content-Range") == "bytes 6-9/11", "Range")
+etag = r.getheader("ETag")
+c.request("GET", "/a.txt", headers={"If-None-Match": etag})
+r = c.getresponse(); body = r.read()
+check(r.status == 304 and body == b"" and r.getheader("ETag") == etag, "If-None-Match")
+c.request("HEAD", "/a.txt", headers={"Range": "bytes=6-9"})
+r = c.getresponse(); body = r.read()
+check(r.status == 206 and body == b"" and r.getheader("Content-Length") == "4", "HEAD with Range")
+c.request("GET", "/sub?x=1")
+r = c.getresponse(); r.read()
+check(r.status == 301 and r.getheader("Location") == "/sub/?x=1", "redirect keeps the query")
 # All of the above on one keep-alive connection:
 check(c.sock is not None, "keep-alive connection still open")
 c.close()
