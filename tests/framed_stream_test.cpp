@@ -790,6 +790,11 @@ TEST_CASE("framed_stream over a Unix domain socket", "[framed_stream][streams]")
     auto r = read_one(ctx, *p.s);
     CHECK(r.ec == asio::error::eof);
     CHECK(r.record == "last");
+    for (int k = 0; k < 3; ++k) {  // end of stream is final (a socket read after EOF may never complete)
+        r = read_one(ctx, *p.s);
+        CHECK(r.ec == asio::error::eof);
+        CHECK(r.record.empty());
+    }
 }
 
 #ifdef ASYNCHAT_TLS_DIR

@@ -137,7 +137,8 @@ public:
     ///   buffered, else those of the next read, at least one.
     /// - `asio::error::eof`: the stream ended; `record` holds the unfinished
     ///   record (bytes after the last record, a partial terminator included),
-    ///   empty if there was none. Later reads fail with `eof` and an empty record.
+    ///   empty if there was none. Later reads fail with `eof` and an empty
+    ///   record at once, without reading from the stream again.
     /// - `asynchat::error::record_too_long`: see `set_record_limit()`.
     /// - `asio::error::operation_aborted`: the read was cancelled, through
     ///   the token's cancellation slot (`asio::bind_cancellation_slot`; any
@@ -185,6 +186,7 @@ private:
     bool found_ = false;      // framing: a record ended
     bool too_long_ = false;   // framing: the record overflowed the limit
     bool dropped_ = false;    // overflow::close happened: the input is gone
+    bool ended_ = false;      // end of stream was reported
 };
 
 } // namespace asynchat

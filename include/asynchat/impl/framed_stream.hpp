@@ -167,6 +167,9 @@ private:
         self.reset_cancellation_state(asio::enable_total_cancellation());
         s_->start_read_bookkeeping();
         if (s_->dropped_) return finish_later(self, make_error_code(error::record_too_long));
+        // After end of stream, never read again: nothing more can come, and a
+        // socket read after EOF may wait for an event that never fires.
+        if (s_->ended_) return finish_later(self, asio::error::eof);
         switch (s_->frame()) {
         case framed_stream<Stream>::outcome::record: return finish_later(self, {});
         case framed_stream<Stream>::outcome::too_long:
@@ -207,8 +210,12 @@ private:
 
     // The read ends with `ec` and no record.
     void settle(std::error_code ec) {
-        if (ec == asio::error::eof) s_->hand_over_unfinished_record();
-        else s_->keep_unfinished_record();
+        if (ec == asio::error::eof) {
+            s_->hand_over_unfinished_record();
+            s_->ended_ = true;
+        } else {
+            s_->keep_unfinished_record();
+        }
         result_ = ec;
     }
 
