@@ -349,7 +349,16 @@ TEST_CASE("another stream error keeps the unfinished record buffered", "[framed_
     CHECK(r.ec == asio::error::connection_reset);
     CHECK(r.record.empty());
     CHECK(s.buffered_input() == "def\r");
-    CHECK(s.release() == "def\r");
+    // The error is final: later reads fail with it without reading again,
+    // after what the buffered bytes still hold.
+    const std::size_t reads = s.next_layer().reads_started;
+    r = read_one(ctx, s);
+    CHECK(r.ec == asio::error::connection_reset);
+    s.set_terminator("e");
+    CHECK(read_one(ctx, s).record == "d");
+    CHECK(read_one(ctx, s).ec == asio::error::connection_reset);
+    CHECK(s.next_layer().reads_started == reads);
+    CHECK(s.release() == "f\r");
 }
 
 // ---------------------------------------------------------------- record limit

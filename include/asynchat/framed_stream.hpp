@@ -137,8 +137,8 @@ public:
     ///   buffered, else those of the next read, at least one.
     /// - `asio::error::eof`: the stream ended; `record` holds the unfinished
     ///   record (bytes after the last record, a partial terminator included),
-    ///   empty if there was none. Later reads fail with `eof` and an empty
-    ///   record at once, without reading from the stream again.
+    ///   empty if there was none. End of stream is final: later reads fail
+    ///   with `eof` and an empty record at once, without reading again.
     /// - `asynchat::error::record_too_long`: see `set_record_limit()`.
     /// - `asio::error::operation_aborted`: the read was cancelled, through
     ///   the token's cancellation slot (`asio::bind_cancellation_slot`; any
@@ -146,7 +146,11 @@ public:
     ///   `record` is empty; the bytes of the unfinished record stay buffered
     ///   and the terminator is as before the read: the next read returns the
     ///   whole record.
-    /// - Any other error of the stream: as for a cancelled read.
+    /// - Any other error of the stream: `record` is empty and the unfinished
+    ///   record stays buffered, as for a cancelled read (`release()` hands it
+    ///   over); but the error is final: later reads return what the buffered
+    ///   bytes still frame (after a terminator change, say), then fail with
+    ///   the same error without reading again.
     /// - `asio::error::already_started`: another read is pending (misuse);
     ///   nothing else changes.
     template <class Token = asio::default_completion_token_t<executor_type>>
@@ -180,13 +184,13 @@ private:
     framer framer_;
     std::string partial_;       // the record being read: bytes the framer passed on
     std::error_code deferred_;  // an error that came with the bytes of a record
+    std::error_code failed_;    // end of stream or a stream error: final
     std::size_t start_count_ = 0;  // a count terminator as the read found it
     overflow policy_ = overflow::close;
     bool busy_ = false;       // a read is pending
     bool found_ = false;      // framing: a record ended
     bool too_long_ = false;   // framing: the record overflowed the limit
     bool dropped_ = false;    // overflow::close happened: the input is gone
-    bool ended_ = false;      // end of stream was reported
 };
 
 } // namespace asynchat

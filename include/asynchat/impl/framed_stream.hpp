@@ -167,14 +167,17 @@ private:
         self.reset_cancellation_state(asio::enable_total_cancellation());
         s_->start_read_bookkeeping();
         if (s_->dropped_) return finish_later(self, make_error_code(error::record_too_long));
-        // After end of stream, never read again: nothing more can come, and a
-        // socket read after EOF may wait for an event that never fires.
-        if (s_->ended_) return finish_later(self, asio::error::eof);
         switch (s_->frame()) {
         case framed_stream<Stream>::outcome::record: return finish_later(self, {});
         case framed_stream<Stream>::outcome::too_long:
             return finish_later(self, make_error_code(error::record_too_long));
         case framed_stream<Stream>::outcome::need_input: break;
+        }
+        // After end of stream or an error, never read again: nothing more can
+        // come, and a socket read after EOF may wait for an event that never fires.
+        if (s_->failed_) {
+            s_->keep_unfinished_record();
+            return finish_later(self, s_->failed_);
         }
         if (s_->deferred_) {
             settle(std::exchange(s_->deferred_, std::error_code()));
@@ -197,8 +200,8 @@ private:
                 return finish(self);
             }
         }
-        if (ec) {
-            settle(ec);
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+            settle(ec);  // would_block: nothing to read yet, as async_chat ignores it
             return finish(self);
         }
         if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
@@ -208,14 +211,12 @@ private:
         read_some(self);
     }
 
-    // The read ends with `ec` and no record.
+    // The read ends with `ec` and no record. Only a cancellation leaves the
+    // stream usable: any other error is final.
     void settle(std::error_code ec) {
-        if (ec == asio::error::eof) {
-            s_->hand_over_unfinished_record();
-            s_->ended_ = true;
-        } else {
-            s_->keep_unfinished_record();
-        }
+        if (ec == asio::error::eof) s_->hand_over_unfinished_record();
+        else s_->keep_unfinished_record();
+        if (ec != asio::error::operation_aborted) s_->failed_ = ec;
         result_ = ec;
     }
 
