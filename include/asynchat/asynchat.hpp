@@ -18,6 +18,7 @@
 // On Asio: the channel and the listeners.
 #include <asynchat/async_chat.hpp>
 #include <asynchat/dispatcher.hpp>
+#include <asynchat/framed_stream.hpp>
 #include <asynchat/server.hpp>
 
 #endif // ASYNCHAT_ASYNCHAT_HPP

@@ -281,6 +281,10 @@ public:
         return record_bytes_ != 0 || begin_ != end_ || skipping_;
     }
 
+    /// True while an overflowing record is being dropped (`overflow::skip`):
+    /// the bytes buffered then belong to it, not to the next record.
+    [[nodiscard]] bool skipping() const noexcept { return skipping_; }
+
     /// Drops the buffered input (Python's `discard_buffers()` for input) and
     /// forgets the record in progress. Safe inside a callback: framing stops
     /// after it returns. Keeps the memory.

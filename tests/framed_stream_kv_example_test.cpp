@@ -1,0 +1,78 @@
+// examples/kv_coro, run as the real binary and spoken to over TCP: commands
+// split across writes, a value cut mid-count, two clients sharing the store,
+// quit, and bad arguments. (Its session at every cut, without sockets, is in
+// framed_stream_coro_test.cpp.)
+#include "support/process.hpp"
+
+#include <asio/connect.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#ifndef ASYNCHAT_KV_CORO
+#error "ASYNCHAT_KV_CORO must name the kv_coro binary"
+#endif
+
+namespace {
+
+// A blocking client: sends bytes, reads exactly the bytes expected.
+class kv_client {
+public:
+    explicit kv_client(const asio::ip::tcp::endpoint& where) : socket_(ctx_) { socket_.connect(where); }
+    void send(const std::string& bytes) { asio::write(socket_, asio::buffer(bytes)); }
+    std::string receive(std::size_t n) {
+        std::string out(n, '\0');
+        asio::read(socket_, asio::buffer(out));
+        return out;
+    }
+    // Everything until the server closes.
+    std::string rest() {
+        std::string out;
+        std::error_code ec;
+        asio::read(socket_, asio::dynamic_buffer(out), ec);
+        return out;
+    }
+
+private:
+    asio::io_context ctx_;
+    asio::ip::tcp::socket socket_;
+};
+
+std::string expect(kv_client& c, const std::string& text) { return c.receive(text.size()); }
+
+} // namespace
+
+TEST_CASE("kv_coro stores and fetches values over TCP", "[examples][kv_coro]") {
+    test::child_process server({ASYNCHAT_KV_CORO, "--port", "0"});
+    const auto where = server.listening_endpoint();
+    kv_client a(where);
+    a.send("set greeting 5\r\nhel");
+    a.send("lo\r\nget greet");
+    CHECK(expect(a, "STORED\r\n") == "STORED\r\n");
+    a.send("ing\r\n");
+    a.send(std::string("set bin 4\r\n\r\n\0\xff\r\n", 17));
+    CHECK(expect(a, "VALUE greeting\r\nhello\r\n") == "VALUE greeting\r\nhello\r\n");
+    CHECK(expect(a, "STORED\r\n") == "STORED\r\n");
+
+    kv_client b(where);  // another connection, the same store
+    b.send("get bin\r\nget nothing\r\nfrobnicate\r\n");
+    const std::string bin = std::string("VALUE bin\r\n\r\n\0\xff", 15) + "\r\n";
+    CHECK(expect(b, bin) == bin);
+    CHECK(expect(b, "ERROR\r\nERROR\r\n") == "ERROR\r\nERROR\r\n");
+
+    b.send(std::string(5000, 'x') + "\r\nget greeting\r\nquit\r\nget greeting\r\n");
+    CHECK(b.rest() == "CLIENT_ERROR line too long\r\nVALUE greeting\r\nhello\r\n");  // nothing after quit
+    a.send("get greeting\r\n");
+    CHECK(expect(a, "VALUE greeting\r\nhello\r\n") == "VALUE greeting\r\nhello\r\n");
+    CHECK(server.terminate() == 0);
+}
+
+TEST_CASE("kv_coro refuses bad arguments with usage", "[examples][kv_coro]") {
+    test::child_process bad({ASYNCHAT_KV_CORO, "--bogus"});
+    CHECK(bad.wait() == 2);
+}
