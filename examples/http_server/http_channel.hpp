@@ -431,12 +431,12 @@ private:
                     "Location: " + url_encode_path(req_.path + "/") + encode_query(req_.query) + "\r\n";
                 return reply(301, text, "moved\n", location);
             }
-            struct stat index {};
-            const std::string index_file = r.file + "/index.html";
-            if (::stat(index_file.c_str(), &index) != 0 || !S_ISREG(index.st_mode))
+            // The index is resolved as any file is: a symlink named
+            // index.html cannot lead out of the root either.
+            resolved index = resolve(cfg_->root, req_.path + "index.html");
+            if (index.status || !S_ISREG(index.info.st_mode))
                 return reply(200, "text/html; charset=utf-8", directory_index(cfg_->root, r.file, req_.path));
-            r.file = index_file;
-            r.info = index;
+            r = std::move(index);
         }
         const auto size = static_cast<std::uint64_t>(r.info.st_size);
         const std::string etag = make_etag(r.info.st_mtime, size);
@@ -489,7 +489,7 @@ private:
         std::optional<file_producer> body;
         if (req_.method == "GET" && length != 0) {
             try {
-                body.emplace(r.file, std::move(parts), base::ac_out_buffer_size, open_files_);
+                body.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
                 return reply(403, text, error_page(403, req_.path));
             }
