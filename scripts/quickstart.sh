@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake ninja-build g++ libasio-dev catch2 libssl-dev curl python3 python3-h11)
+packages=(cmake ninja-build g++ libasio-dev catch2 libssl-dev curl haproxy python3 python3-h11)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

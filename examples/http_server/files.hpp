@@ -22,7 +22,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#if defined(__linux__) && defined(SYS_openat2) && __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#define HTTP_SERVER_HAVE_OPENAT2 1
+#endif
 
 namespace http {
 
@@ -33,13 +38,80 @@ inline std::optional<std::string> real_path(const std::string& p) {
     return std::string(buf);
 }
 
-struct resolved {
-    int status = 0;  // 0: found; else 403 or 404
-    std::string file;
-    struct stat info {};
+// An open file descriptor, closed when it goes out of scope.
+class unique_fd {
+public:
+    unique_fd() = default;
+    explicit unique_fd(int fd) : fd_(fd) {}
+    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&& o) noexcept {
+        if (this != &o) reset(std::exchange(o.fd_, -1));
+        return *this;
+    }
+    unique_fd(const unique_fd&) = delete;
+    unique_fd& operator=(const unique_fd&) = delete;
+    ~unique_fd() { reset(); }
+    int get() const { return fd_; }
+    int release() { return std::exchange(fd_, -1); }
+    void reset(int fd = -1) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = fd;
+    }
+
+private:
+    int fd_ = -1;
 };
 
-// Maps a decoded request path to a file under `root` (itself a real path).
+struct resolved {
+    int status = 0;  // 0: found; else 403 or 404
+    std::string file;  // root + path: for the content type and a directory's index
+    struct stat info {};
+    unique_fd fd;      // the file (or directory) itself, open for reading
+};
+
+// How paths are resolved. openat2(2) with RESOLVE_BENEATH (Linux 5.6+) opens
+// the file in one system call relative to the root's descriptor, and the
+// kernel refuses any step out of the root ("..", an absolute or escaping
+// symlink: EXDEV) while following symlinks that stay inside. Where the
+// kernel or a seccomp filter refuses openat2 (ENOSYS, EPERM), the first
+// failure switches the process to `realpath`: realpath(3) (a readlink per
+// symlink on the way), a prefix check against the root, then open(2). Both
+// give the same answers; tests run both.
+enum class resolver { openat2, realpath };
+inline resolver& path_resolver() {
+#ifdef HTTP_SERVER_HAVE_OPENAT2
+    static resolver r = resolver::openat2;
+#else
+    static resolver r = resolver::realpath;
+#endif
+    return r;
+}
+
+namespace detail {
+// The root directory's descriptor, opened once per thread (O_PATH: it only
+// anchors lookups) and reopened if the root changes.
+inline int root_fd(const std::string& root) {
+    thread_local std::string opened;
+    thread_local unique_fd fd;
+    if (fd.get() < 0 || opened != root) {
+        fd.reset(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        opened = root;
+    }
+    return fd.get();
+}
+
+// The file is opened non-blocking: a FIFO under the root must not block the
+// event loop (it is refused after fstat, as every non-regular file is).
+constexpr int open_flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+
+inline bool inside(const std::string& root, const std::string& real) {
+    return root == "/" || real == root || real.compare(0, root.size() + 1, root + "/") == 0;
+}
+} // namespace detail
+
+// Maps a decoded request path to a file under `root` (itself a real path),
+// opened for reading: stat(2) and read from the same descriptor, so the file
+// described is the file sent.
 inline resolved resolve(const std::string& root, const std::string& path) {
     resolved r;
     // Refuse ".." outright: it is never needed, and refusing it is clearer
@@ -56,18 +128,49 @@ inline resolved resolve(const std::string& root, const std::string& path) {
         if (slash == std::string::npos) break;
         at = slash + 1;
     }
-    const auto real = real_path(root + path);
-    if (!real) {
-        r.status = errno == EACCES ? 403 : 404;
-        return r;
+    r.file = root + path;
+#ifdef HTTP_SERVER_HAVE_OPENAT2
+    if (path_resolver() == resolver::openat2) {
+        const int dir = detail::root_fd(root);
+        std::size_t skip = 0;
+        while (skip < path.size() && path[skip] == '/') ++skip;
+        const char* relative = skip == path.size() ? "." : path.c_str() + skip;
+        open_how how{};
+        how.flags = detail::open_flags;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        long fd;
+        do fd = dir < 0 ? -1 : ::syscall(SYS_openat2, dir, relative, &how, sizeof how);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0 && dir >= 0 && (errno == ENOSYS || errno == EPERM)) {
+            path_resolver() = resolver::realpath;  // this kernel has no openat2: from now on, the other way
+            return resolve(root, path);
+        }
+        if (fd < 0) {
+            // EXDEV: a step out of the root (a symlink pointing out of it).
+            r.status = errno == EACCES || errno == EXDEV ? 403 : 404;
+            return r;
+        }
+        r.fd.reset(static_cast<int>(fd));
     }
-    // A symlink may point anywhere: what it resolves to must stay under root.
-    const bool inside = root == "/" || *real == root || real->compare(0, root.size() + 1, root + "/") == 0;
-    if (!inside) {
-        r.status = 403;
-        return r;
+#endif
+    if (r.fd.get() < 0) {
+        const auto real = real_path(root + path);
+        if (!real) {
+            r.status = errno == EACCES ? 403 : 404;
+            return r;
+        }
+        // A symlink may point anywhere: what it resolves to must stay under root.
+        if (!detail::inside(root, *real)) {
+            r.status = 403;
+            return r;
+        }
+        r.fd.reset(::open(real->c_str(), detail::open_flags));
+        if (r.fd.get() < 0) {
+            r.status = errno == EACCES ? 403 : 404;
+            return r;
+        }
     }
-    if (::stat(real->c_str(), &r.info) != 0) {
+    if (::fstat(r.fd.get(), &r.info) != 0) {
         r.status = 404;
         return r;
     }
@@ -75,7 +178,6 @@ inline resolved resolve(const std::string& root, const std::string& path) {
         r.status = 403;
         return r;
     }
-    r.file = *real;
     return r;
 }
 
@@ -95,11 +197,10 @@ struct body_part {
 // cannot be kept, so the connection must close.
 class file_producer {
 public:
-    file_producer(const std::string& file, std::vector<body_part> parts, std::size_t piece,
-                  std::shared_ptr<int> open_files)
-        : fd_(::open(file.c_str(), O_RDONLY | O_CLOEXEC)), parts_(std::move(parts)), piece_(piece),
-          open_files_(std::move(open_files)) {
-        if (fd_ < 0) throw std::runtime_error("cannot open " + file);
+    // Takes over `file`, open for reading (from resolve()).
+    file_producer(unique_fd file, std::vector<body_part> parts, std::size_t piece, std::shared_ptr<int> open_files)
+        : fd_(file.release()), parts_(std::move(parts)), piece_(piece), open_files_(std::move(open_files)) {
+        if (fd_ < 0) throw std::runtime_error("no file to send");
         ++*open_files_;
     }
     file_producer(file_producer&& o) noexcept

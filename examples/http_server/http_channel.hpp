@@ -14,6 +14,12 @@
 //   closing     a refusal or "Connection: close" was answered: read and drop
 //               everything until the peer closes (a lingering close)
 //
+// With config::proxy_protocol, a PROXY protocol header comes first on every
+// connection, framed the same way (see proxy_protocol.hpp): a count of 12,
+// then "\r\n" (v1) or a count of 4 and a count of the block length (v2),
+// then head as above. A missing or malformed header is never answered: the
+// connection closes (lingering), and the log says "CLIENT PROXY - 400".
+//
 // Because asynchat re-reads the terminator before every framing step, bytes
 // that arrived with the head (a pipelined body, the next request) are framed
 // by the new terminator at once; no byte is copied back or read twice.
@@ -26,6 +32,7 @@
 
 #include "conditional.hpp"
 #include "files.hpp"
+#include "proxy_protocol.hpp"
 #include "request.hpp"
 #include "response.hpp"
 
@@ -54,6 +61,10 @@ struct config {
     std::chrono::steady_clock::duration header_timeout = std::chrono::seconds(10);
     std::chrono::steady_clock::duration linger = std::chrono::seconds(2);
     std::function<void(const std::string&)> log;  // one line per request; empty: quiet
+    // A PROXY protocol header (v1 or v2) comes first on every connection
+    // (HAProxy's send-proxy / send-proxy-v2): the log shows the client it
+    // names instead of the balancer. A connection without one is refused.
+    bool proxy_protocol = false;
 };
 
 namespace detail {
@@ -66,6 +77,17 @@ auto shutdown_send(S& s, int) -> decltype(s.shutdown(asio::socket_base::shutdown
 }
 template <class S>
 void shutdown_send(S&, long) {}
+
+// The peer's address as text ("127.0.0.1", "::1"); "-" for a stream that has
+// no remote endpoint (an in-memory test stream) or has lost it.
+template <class S>
+auto peer_address(S& s, int) -> decltype(s.remote_endpoint(std::declval<std::error_code&>()).address(), std::string()) {
+    std::error_code ec;
+    const auto where = s.remote_endpoint(ec);
+    return ec ? std::string("-") : where.address().to_string();
+}
+template <class S>
+std::string peer_address(S&, long) { return "-"; }
 } // namespace detail
 
 template <class Stream>
@@ -80,7 +102,11 @@ public:
         // No progress either way for `timeout` (an idle keep-alive
         // connection, a stalled body, a client that stopped reading): close.
         this->set_idle_timeout(cfg_->timeout);
-        read_head();
+        client_ = detail::peer_address(this->socket(), 0);
+        if (cfg_->proxy_protocol)
+            read_proxy_header();
+        else
+            read_head();
     }
 
     void collect_incoming_data(std::string_view data) {
@@ -108,6 +134,10 @@ public:
         case phase::chunk_data: on_chunk_data(); break;
         case phase::trailers: on_trailer(); break;
         case phase::closing: break;
+        case phase::proxy_start:
+        case phase::proxy_v1:
+        case phase::proxy_v2_fixed:
+        case phase::proxy_v2_block: on_proxy_header(); break;
         }
         record_.clear();  // keeps its capacity for the next record
     }
@@ -116,6 +146,10 @@ public:
     // and stop. Skipping to the next terminator keeps reading, so the client
     // that is still sending gets the answer instead of a reset.
     asynchat::overflow handle_record_too_long(std::size_t) {
+        if (phase_ == phase::proxy_v1) {  // the only PROXY record without a count
+            refuse_proxy(400, "v1 line longer than 107 bytes");
+            return asynchat::overflow::skip;
+        }
         // The bytes up to the limit would have reached collect_incoming_data
         // had they come in smaller reads: a bare LF among them is refused as
         // such, so that the answer never depends on how the input was cut.
@@ -147,6 +181,7 @@ public:
 
     void handle_timeout() {
         if (phase_ == phase::closing || lingering_) return this->close();
+        if (in_proxy_header()) return refuse_proxy(408, "PROXY header not received in time");
         if (phase_ != phase::head || !record_.empty()) return refuse(408, "request not received in time");
         this->close();  // an idle keep-alive connection ends without a word
     }
@@ -182,7 +217,8 @@ public:
     }
 
 private:
-    enum class phase { head, body, chunk_size, chunk_data, trailers, closing };
+    enum class phase { head, body, chunk_size, chunk_data, trailers, closing,
+                       proxy_start, proxy_v1, proxy_v2_fixed, proxy_v2_block };
     static constexpr std::size_t max_queued = 1 << 20;
     static constexpr int max_open_files = 8;
     static constexpr std::size_t max_chunk_line = 1024;
@@ -197,6 +233,78 @@ private:
             prev = c;
         }
         return nullptr;
+    }
+
+    bool in_proxy_header() const {
+        return phase_ == phase::proxy_start || phase_ == phase::proxy_v1 || phase_ == phase::proxy_v2_fixed ||
+               phase_ == phase::proxy_v2_block;
+    }
+
+    // The PROXY header, from the first byte of the connection. Its whole
+    // reception is bounded by header_timeout, as a request head's is.
+    void read_proxy_header() {
+        phase_ = phase::proxy_start;
+        this->set_record_limit(asynchat::no_limit);  // every PROXY record is a count but v1's line
+        this->set_terminator(proxy::v2_signature.size());
+        this->expires_after(cfg_->header_timeout);
+        started_ = std::chrono::steady_clock::now();
+    }
+
+    void on_proxy_header() {
+        switch (phase_) {
+        case phase::proxy_start:
+            switch (proxy::version(record_)) {
+            case 2:
+                phase_ = phase::proxy_v2_fixed;
+                this->set_terminator(std::size_t{4});
+                return;
+            case 1:
+                // The shortest v1 line is 15 bytes: a line end in the first
+                // 12 can only be a malformed header.
+                if (record_.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+                    return refuse_proxy(400, "v1 line with a CR, LF or NUL inside");
+                phase_ = phase::proxy_v1;
+                proxy_prefix_ = record_;
+                this->set_terminator("\r\n");
+                this->set_record_limit(proxy::v1_max_line - 2 - proxy_prefix_.size());
+                return;
+            default:
+                return refuse_proxy(400, "no PROXY header");
+            }
+        case phase::proxy_v1:
+            return accept_proxy(proxy::parse_v1(proxy_prefix_ + record_));
+        case phase::proxy_v2_fixed: {
+            std::string why;
+            const long length = proxy::parse_v2_fixed(record_, why);
+            if (length < 0) return refuse_proxy(400, why);
+            proxy_prefix_ = record_;
+            if (length == 0) return accept_proxy(proxy::parse_v2_block(proxy_prefix_, {}));
+            phase_ = phase::proxy_v2_block;
+            this->set_terminator(static_cast<std::size_t>(length));
+            return;
+        }
+        default:
+            return accept_proxy(proxy::parse_v2_block(proxy_prefix_, record_));
+        }
+    }
+
+    void accept_proxy(const proxy::result& r) {
+        if (!r.error.empty()) return refuse_proxy(400, r.error);
+        if (!r.client.empty()) client_ = r.client;  // else: the connection's own endpoints
+        proxy_prefix_.clear();
+        this->expires_never();
+        read_head();
+    }
+
+    // A missing or malformed PROXY header: the peer is a misconfigured
+    // balancer or a client that bypassed it, neither of which reads HTTP
+    // from us. Nothing is answered; the log names the peer and the status
+    // a request would have had.
+    void refuse_proxy(int status, const std::string&) {
+        req_.method = "PROXY";
+        req_.keep_alive = false;
+        log(status, 0);
+        finish();
     }
 
     // Waits for the next request head. Nothing of the previous request
@@ -323,12 +431,12 @@ private:
                     "Location: " + url_encode_path(req_.path + "/") + encode_query(req_.query) + "\r\n";
                 return reply(301, text, "moved\n", location);
             }
-            struct stat index {};
-            const std::string index_file = r.file + "/index.html";
-            if (::stat(index_file.c_str(), &index) != 0 || !S_ISREG(index.st_mode))
+            // The index is resolved as any file is: a symlink named
+            // index.html cannot lead out of the root either.
+            resolved index = resolve(cfg_->root, req_.path + "index.html");
+            if (index.status || !S_ISREG(index.info.st_mode))
                 return reply(200, "text/html; charset=utf-8", directory_index(cfg_->root, r.file, req_.path));
-            r.file = index_file;
-            r.info = index;
+            r = std::move(index);
         }
         const auto size = static_cast<std::uint64_t>(r.info.st_size);
         const std::string etag = make_etag(r.info.st_mtime, size);
@@ -381,7 +489,7 @@ private:
         std::optional<file_producer> body;
         if (req_.method == "GET" && length != 0) {
             try {
-                body.emplace(r.file, std::move(parts), base::ac_out_buffer_size, open_files_);
+                body.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
                 return reply(403, text, error_page(403, req_.path));
             }
@@ -441,7 +549,7 @@ private:
         if (!cfg_->log) return;
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started_).count();
-        cfg_->log((req_.method.empty() ? "-" : req_.method) + ' ' + (req_.target.empty() ? "-" : req_.target) + ' ' +
+        cfg_->log(client_ + ' ' + (req_.method.empty() ? "-" : req_.method) + ' ' + (req_.target.empty() ? "-" : req_.target) + ' ' +
                   std::to_string(status) + ' ' + std::to_string(bytes) + ' ' + std::to_string(us) + "us");
     }
 
@@ -449,6 +557,8 @@ private:
     phase phase_ = phase::head;
     std::string record_;  // the record being collected (head, body, chunk line...)
     std::string body_;
+    std::string client_;        // the client's address, from the socket or the PROXY header
+    std::string proxy_prefix_;  // the first part of a PROXY header (v1's 12 bytes, v2's 4)
     request req_;
     std::uint64_t trailer_bytes_ = 0;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

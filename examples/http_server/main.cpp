@@ -3,7 +3,7 @@
 // by piece), directory indexes, POST /echo, strict request parsing,
 // conditional requests (ETag, Last-Modified), range requests, and timeouts
 // against slow clients. See README.md here for a walkthrough.
-// POST /echo answers with the request body. Logs: METHOD TARGET STATUS BYTES TIME.
+// POST /echo answers with the request body. Logs: CLIENT METHOD TARGET STATUS BYTES TIME.
 //
 // Try it:
 //   ./http_server --port 8080 &
@@ -36,6 +36,7 @@ struct options {
     std::chrono::milliseconds timeout{10000};
     std::chrono::milliseconds header_timeout{10000};
     bool quiet = false;
+    bool proxy_protocol = false;
 };
 
 } // namespace
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
     options opt;
     examples::args a("http_server", "[--port N] [--bind ADDR] [--root DIR] [--threads N]\n"
                                     "                   [--max-body BYTES] [--timeout SECONDS]\n"
-                                    "                   [--header-timeout SECONDS] [--quiet]");
+                                    "                   [--header-timeout SECONDS] [--proxy-protocol] [--quiet]");
     a.number("--port", opt.port, 0, 65535, "port to listen on (default 8080; 0 picks a free one)");
     a.text("--bind", opt.bind, "ADDR", "address to listen on (default 127.0.0.1)");
     a.text("--root", opt.root, "DIR", "serve the files under DIR (default: a built-in page at /)");
@@ -54,6 +55,8 @@ int main(int argc, char** argv) {
               "longest a client may make no progress: no byte read or written (default 10)");
     a.seconds("--header-timeout", opt.header_timeout,
               "longest a whole request head may take (default: --timeout)");
+    a.flag("--proxy-protocol", opt.proxy_protocol,
+           "expect a PROXY protocol v1/v2 header first on every connection (behind HAProxy)");
     a.flag("--quiet", opt.quiet, "no log line per request");
     if (const auto status = a.parse(argc, argv)) return *status;
     if (!a.given("--header-timeout")) opt.header_timeout = opt.timeout;
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
     cfg->max_body = opt.max_body;
     cfg->timeout = opt.timeout;
     cfg->header_timeout = opt.header_timeout;
+    cfg->proxy_protocol = opt.proxy_protocol;
     auto log_mutex = std::make_shared<std::mutex>();
     if (!opt.quiet) {
         cfg->log = [log_mutex](const std::string& line) {

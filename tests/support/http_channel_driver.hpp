@@ -23,6 +23,7 @@ namespace test {
 struct http_run {
     std::string output;             // what the channel wrote, Date values blanked
     std::vector<std::string> log;   // "METHOD TARGET STATUS BYTES", one per answer
+    std::vector<std::string> clients;  // the CLIENT of each log line ("-": the fake stream has no peer)
     bool finished = false;          // the channel closed and the loop ran out of work
 };
 
@@ -40,7 +41,12 @@ inline http_run drive_http(const std::vector<std::string>& pieces, const http::c
     http_run run;
     auto cfg = std::make_shared<http::config>(base);
     auto log = std::make_shared<std::vector<std::string>>();
-    cfg->log = [log](const std::string& line) { log->push_back(line.substr(0, line.rfind(' '))); };  // no time
+    auto clients = std::make_shared<std::vector<std::string>>();
+    cfg->log = [log, clients](const std::string& line) {  // "CLIENT METHOD TARGET STATUS BYTES TIME"
+        const std::size_t client_end = line.find(' ');
+        clients->push_back(line.substr(0, client_end));
+        log->push_back(line.substr(client_end + 1, line.rfind(' ') - client_end - 1));  // no client, no time
+    };
     asio::io_context ctx;
     auto state = std::make_shared<fake_state>(ctx.get_executor());
     {
@@ -55,6 +61,7 @@ inline http_run drive_http(const std::vector<std::string>& pieces, const http::c
     run.finished = ctx.stopped() && !state->open;
     run.output = blank_dates(state->written);
     run.log = *log;
+    run.clients = *clients;
     return run;
 }
 
