@@ -188,3 +188,38 @@ TEST_CASE("http channel: a pipelined mix, at every cut", "[http][channel][cuts]"
                             "GET /never HTTP/1.1\r\n" + host + "\r\n";
     expect(mix, {200, 200, 200, 200, 206, 304, 301, 404, 200}, "abcde");
 }
+
+namespace {
+
+// `input` is one HEAD request that is refused: the answer must be a head
+// alone (RFC 9112 section 6.3, RFC 9110 section 9.3.2), logged as HEAD.
+void expect_head_refusal(const std::string& input, int status) {
+    INFO("input: " << input.substr(0, 300));
+    const test::http_run r = every_cut(input);
+    REQUIRE(test::statuses(r) == std::vector<int>{status});
+    CHECK(r.output.size() == r.output.find("\r\n\r\n") + 4);  // no content after the head
+    CHECK(r.output.find("\r\nContent-Length: ") != std::string::npos);
+    CHECK(r.output.find("\r\nConnection: close\r\n") != std::string::npos);
+    CHECK(r.log.front().rfind("HEAD ", 0) == 0);
+}
+
+} // namespace
+
+TEST_CASE("http channel: no refusal of a HEAD request has content, at every cut", "[http][channel][cuts][head]") {
+    const std::string head = "HEAD /a.txt HTTP/1.1\r\n";
+    expect_head_refusal(head + host + "Expect: tea\r\n\r\n", 417);
+    expect_head_refusal(head + host + "Host: y\r\n\r\n", 400);
+    expect_head_refusal("HEAD /a.txt HTTP/1.2\r\n" + host + "\r\n", 505);
+    expect_head_refusal(head + host + "Content-Length: +1\r\n\r\n", 400);
+    expect_head_refusal(head + host + "Bad Name: x\r\n\r\n", 400);
+    expect_head_refusal(head + "\r\n", 400);  // no Host
+    expect_head_refusal(head + host + "X: y\nZ: w\r\n\r\n", 400);  // bare LF, seen as it arrives
+    expect_head_refusal("\r\n" + head + host + "Expect: tea\r\n\r\n", 417);  // after an empty line
+    expect_head_refusal(head + host + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
+    expect_head_refusal("HEAD /a.txt HTTP/1.1\r\n" + host + "X: " + std::string(8200, 'a') + "\r\n\r\n", 431);
+    expect_head_refusal("HEAD /" + std::string(8200, 'a') + " HTTP/1.1\r\n" + host + "\r\n", 414);
+    // After an answered HEAD, the next request's refusal is built from it alone.
+    const test::http_run r = every_cut(head + host + "\r\nGET /a.txt HTTP/1.2\r\n" + host + "\r\n");
+    CHECK(test::statuses(r) == std::vector<int>{200, 505});
+    CHECK(r.output.find("505 HTTP Version Not Supported: ") != std::string::npos);  // GET's 505 has its body
+}

@@ -548,7 +548,7 @@ TEST_CASE("http_server: each refusal is built from the current request only", "[
         CHECK(r.body.find("431") == 0);
         CHECK(c.closed());
         CHECK(c.pending().empty());  // nothing beyond the promised body
-        CHECK(s.proc.wait_for_output("- - 431"));  // the log names no old target
+        CHECK(s.proc.wait_for_output("GET - 431"));  // the log names no old target
     }
     SECTION("HEAD, then a stalled head: the 408 has its body") {
         server quick({"--root", www(), "--timeout", "1"});
@@ -561,6 +561,22 @@ TEST_CASE("http_server: each refusal is built from the current request only", "[
         CHECK(r.body.size() == std::stoull(r.header("content-length")));
         CHECK(c.closed());
         CHECK(c.pending().empty());
+    }
+    SECTION("a refused HEAD request gets a head alone, whatever the refusal") {
+        for (const std::string& request :
+             {"HEAD /a.txt HTTP/1.1\r\n" + host + "Expect: tea\r\n\r\n",
+              "HEAD /a.txt HTTP/1.1\r\n" + host + host + "\r\n",
+              "HEAD /a.txt HTTP/1.2\r\n" + host + "\r\n",
+              "HEAD /a.txt HTTP/1.1\r\n" + host + "Content-Length: +1\r\n\r\n",
+              "HEAD /a.txt HTTP/1.1\r\n" + host + "X: " + std::string(9000, 'a') + "\r\n\r\n"}) {
+            INFO(request.substr(0, 60));
+            conn c(s.where);
+            c.send(request);
+            const response r = c.read(true);
+            CHECK(r.status >= 400);
+            CHECK(c.closed());
+            CHECK(c.pending().empty());  // no content after the head
+        }
     }
     SECTION("HTTP/1.0 keep-alive, then a bad request: the refusal says close") {
         conn c(s.where);

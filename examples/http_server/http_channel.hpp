@@ -95,7 +95,7 @@ public:
             // Lines end with CRLF only. A bare LF or CR is refused as soon as
             // it arrives: waiting for a "\r\n" that never comes would answer
             // only after the timeout.
-            if (const char* why = line_error(data)) return refuse(400, why);
+            if (const char* why = line_error(data)) return refuse(400, why, {}, data);
         }
         record_.append(data);
     }
@@ -123,10 +123,13 @@ public:
             const std::size_t limit = this->record_limit();
             const std::size_t room = limit > record_.size() ? limit - record_.size() : 0;
             if (const char* why = line_error(this->buffered_input().substr(0, room))) {
-                refuse(400, why);
+                refuse(400, why, {}, this->buffered_input().substr(0, room));
                 return asynchat::overflow::skip;
             }
         }
+        const std::size_t limit = this->record_limit();
+        const std::string_view seen =
+            this->buffered_input().substr(0, limit > record_.size() ? limit - record_.size() : 0);
         if (phase_ == phase::head) {
             // 414 if the request line alone is over the limit. The part of the
             // head not collected yet is still in the input buffer.
@@ -136,7 +139,8 @@ public:
                 line = rest == std::string_view::npos ? std::string::npos : record_.size() + rest;
             }
             const bool line_too_long = line == std::string::npos || line > cfg_->max_head;
-            refuse(line_too_long ? 414 : 431, line_too_long ? "request line too long" : "request head too large");
+            refuse(line_too_long ? 414 : 431, line_too_long ? "request line too long" : "request head too large", {},
+                   seen);
         } else if (phase_ == phase::trailers) {
             refuse(431, "trailer section too large");
         } else if (phase_ != phase::closing) {
@@ -213,7 +217,7 @@ private:
         this->expires_never();  // the head is in: from now on only progress counts
         parsed p = parse_head(record_);
         if (p.empty) return;  // only the empty lines allowed between requests
-        if (!p.req) return refuse(p.error.status, p.error.reason);
+        if (!p.req) return refuse(p.error.status, p.error.reason);  // the method comes from record_
         req_ = std::move(*p.req);
 
         if (req_.method != "GET" && req_.method != "HEAD" && req_.method != "POST") {
@@ -379,7 +383,7 @@ private:
             parts.push_back({std::move(closing), 0, 0});
         }
         std::optional<file_producer> body;
-        if (req_.method == "GET" && length != 0) {
+        if (has_content(d.status) && length != 0) {
             try {
                 body.emplace(r.file, std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
@@ -413,17 +417,29 @@ private:
     void reply(int status, std::string_view type, std::string body, std::string_view extra = {}) {
         const std::size_t size = body.size();
         this->push(response_head(status, {type, size, req_.keep_alive, req_.minor_version == 0, extra}));
-        if (req_.method != "HEAD") this->push(std::move(body));  // moved into the queue, never copied
+        if (has_content(status)) this->push(std::move(body));  // moved into the queue, never copied
         log(status, size);
     }
 
-    // Answers with an error, then closes: nothing after a refused request is processed.
-    void refuse(int status, const std::string& reason, std::string_view extra = {}) {
+    // The one place that decides whether an answer carries content: never
+    // to HEAD, never in a 1xx or 304 (RFC 9112 section 6.3). Every answer,
+    // refusals included, is built from the current request's method.
+    bool has_content(int status) const {
+        return req_.method != "HEAD" && status >= 200 && status != 304;
+    }
+
+    // Answers with an error, then closes: nothing after a refused request is
+    // processed. A head refused before it was parsed (a bare LF, a head over
+    // the limit, a timeout, a malformed field) still has its method read from
+    // the bytes seen so far, record_ then `more`: a HEAD gets a head alone.
+    void refuse(int status, const std::string& reason, std::string_view extra = {}, std::string_view more = {}) {
+        if (phase_ == phase::head && req_.method.empty())
+            req_.method = std::string(leading_method(record_ + std::string(more)));
         if (req_.method.empty()) req_.method = "-";
         req_.keep_alive = false;
         const std::string body = error_page(status, reason);
         this->push(response_head(status, {"text/plain; charset=utf-8", body.size(), false, false, extra}));
-        if (req_.method != "HEAD") this->push(body);
+        if (has_content(status)) this->push(body);
         log(status, body.size());
         finish();
     }

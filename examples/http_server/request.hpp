@@ -212,6 +212,19 @@ inline std::optional<std::string> normalize_path(std::string_view path) {
     return out;
 }
 
+// The method of a request head that may be incomplete or refused: the first
+// token of its request line (after the empty lines allowed before it), once
+// the space after it has arrived; "" if there is none. An answer to a HEAD
+// request has no content (RFC 9112 section 6.3), so the method decides the
+// shape of every answer, refusals included, as soon as it can be read.
+inline std::string_view leading_method(std::string_view head) {
+    while (head.substr(0, 2) == "\r\n") head.remove_prefix(2);
+    const auto sp = head.find(' ');
+    if (sp == std::string_view::npos) return {};
+    const std::string_view method = head.substr(0, sp);
+    return is_token(method) ? method : std::string_view();
+}
+
 struct head_limits {
     std::size_t max_fields = 100;
 };
