@@ -831,3 +831,51 @@ TEST_CASE("http_server: the README's refusal table, row by row", "[http][e2e][ro
         CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));  // at once, never a timeout
     }
 }
+
+TEST_CASE("http_server: empty lines start the head deadline too", "[http][e2e][timeout][followup]") {
+    // RFC 9112 section 2.2 lets a server ignore empty lines before a request
+    // line; they are still the first bytes of a head, and --header-timeout
+    // counts from there, however they are grouped.
+    for (const std::string piece : {"\r\n", "\r\n\r\n", "\r\n\r\n\r\n"}) {
+        INFO("piece " << piece.size() << " bytes");
+        server s({"--timeout", "2", "--header-timeout", "1"});
+        conn c(s.where);
+        const auto start = std::chrono::steady_clock::now();
+        for (;;) {
+            c.send(piece);  // the client under test: activity every 300 ms, never a request line
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            char peek;
+            if (::recv(c.native(), &peek, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) break;  // answered or closed
+            if (std::chrono::steady_clock::now() - start > std::chrono::seconds(6)) break;  // watchdog
+        }
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+        const response r = c.read();
+        CHECK(r.status == 408);
+        CHECK(c.closed());
+    }
+}
+
+TEST_CASE("http_server: a refusal's log time runs from its own head's first byte", "[http][e2e][followup]") {
+    server s({"--root", www()});
+    for (const std::string& second :
+         {"GET /a.txt HTTP/1.1\r\n" + host + "X: " + std::string(9000, 'a') + "\r\n\r\n",  // 431
+          "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\n" + host + "\r\n"}) {        // 414
+        conn c(s.where);
+        c.send("GET /a.txt HTTP/1.1\r\n" + host + "\r\n");
+        CHECK(c.read().status == 200);
+        std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the client's pause between requests
+        c.send(second);
+        const response r = c.read();
+        CHECK((r.status == 431 || r.status == 414));
+        CHECK(c.closed());
+        const std::string status = std::to_string(r.status);
+        REQUIRE(s.proc.wait_for_output("GET - " + status));
+        const std::string out = s.proc.output();
+        const auto at = out.find("GET - " + status);
+        const auto end = out.find("us", at);
+        const auto space = out.rfind(' ', end);
+        const long us = std::stol(out.substr(space + 1, end - space - 1));
+        INFO(out.substr(at, end + 2 - at));
+        CHECK(us < 500000);  // not the 700 ms since the previous request
+    }
+}

@@ -85,12 +85,7 @@ public:
 
     void collect_incoming_data(std::string_view data) {
         if (phase_ == phase::closing) return;  // lingering: drop
-        if (phase_ == phase::head && record_.empty()) {
-            // Slowloris defence: a whole head, from its first byte, must
-            // arrive within `header_timeout`, however slowly it trickles in.
-            this->expires_after(cfg_->header_timeout);
-            started_ = std::chrono::steady_clock::now();
-        }
+        if (phase_ == phase::head) begin_head();
         if (phase_ == phase::head || phase_ == phase::chunk_size || phase_ == phase::trailers) {
             // Lines end with CRLF only. A bare LF or CR is refused as soon as
             // it arrives: waiting for a "\r\n" that never comes would answer
@@ -119,6 +114,7 @@ public:
         // The bytes up to the limit would have reached collect_incoming_data
         // had they come in smaller reads: a bare LF among them is refused as
         // such, so that the answer never depends on how the input was cut.
+        if (phase_ == phase::head) begin_head();  // the limit can be met before any byte was collected
         if (phase_ == phase::head || phase_ == phase::chunk_size || phase_ == phase::trailers) {
             const std::size_t limit = this->record_limit();
             const std::size_t room = limit > record_.size() ? limit - record_.size() : 0;
@@ -151,7 +147,7 @@ public:
 
     void handle_timeout() {
         if (phase_ == phase::closing || lingering_) return this->close();
-        if (phase_ != phase::head || !record_.empty()) return refuse(408, "request not received in time");
+        if (phase_ != phase::head || head_begun_) return refuse(408, "request not received in time");
         this->close();  // an idle keep-alive connection ends without a word
     }
 
@@ -207,16 +203,31 @@ private:
     // survives: a refusal of this one (431, 408, 400) is built from it alone.
     void read_head() {
         phase_ = phase::head;
+        head_begun_ = false;
         req_ = request{};
         body_.clear();
         this->set_terminator("\r\n\r\n");
         this->set_record_limit(cfg_->max_head);
     }
 
+    // The first byte of a head, empty lines before its request line
+    // included: from here a whole head must arrive within `header_timeout`
+    // (slowloris defence, however slowly it trickles in), and the log times
+    // the request from here.
+    void begin_head() {
+        if (head_begun_) return;
+        head_begun_ = true;
+        this->expires_after(cfg_->header_timeout);
+        started_ = std::chrono::steady_clock::now();
+    }
+
     void on_head() {
-        this->expires_never();  // the head is in: from now on only progress counts
+        begin_head();  // a head of empty lines only may come whole with its terminator
         parsed p = parse_head(record_);
-        if (p.empty) return;  // only the empty lines allowed between requests
+        // Only the empty lines allowed before a request line (RFC 9112
+        // section 2.2): the head goes on, and so does its deadline.
+        if (p.empty) return;
+        this->expires_never();  // the head is in: from now on only progress counts
         if (!p.req) return refuse(p.error.status, p.error.reason);  // the method comes from record_
         req_ = std::move(*p.req);
 
@@ -471,6 +482,7 @@ private:
     std::shared_ptr<int> open_files_ = std::make_shared<int>(0);
     bool peer_closed_ = false;
     bool lingering_ = false;
+    bool head_begun_ = false;  // a byte of the current head has arrived (see begin_head)
 };
 
 // The channel over TCP, as the server makes it.
