@@ -220,25 +220,32 @@ struct file_decision {
 
 // Evaluates the preconditions in the order of RFC 9110 section 13.2.2, then
 // Range and If-Range (section 13.1.5, 14.2), for a GET or HEAD of a file
-// whose validators are `etag` and `mtime`.
+// whose validators are `etag` and `mtime`. The entity-tag fields are lists:
+// their lines are combined (section 5.3). The date fields, Range and
+// If-Range hold one value: sent on more than one line, a date field or Range
+// is ignored, and If-Range is false (the whole file is sent). Range applies
+// to GET only (section 14.2): HEAD gives the fields of GET without Range.
 inline file_decision evaluate(const request& req, std::string_view etag, std::time_t mtime, std::uint64_t size) {
     file_decision d;
     // 1. If-Match (strong), else 2. If-Unmodified-Since.
-    if (const auto im = req.field("if-match")) {
+    if (const auto im = req.field_list("if-match")) {
         if (!etag_list_matches(*im, etag, false)) return {412, {}};
-    } else if (const auto ius = req.field("if-unmodified-since")) {
+    } else if (const auto ius = req.field_once("if-unmodified-since")) {
         if (const auto t = parse_http_date(trim_ows(*ius)); t && mtime > *t) return {412, {}};
     }
     // 3. If-None-Match (weak), else 4. If-Modified-Since (GET and HEAD only).
-    if (const auto inm = req.field("if-none-match")) {
+    if (const auto inm = req.field_list("if-none-match")) {
         if (etag_list_matches(*inm, etag, true)) return {304, {}};
-    } else if (const auto ims = req.field("if-modified-since")) {
+    } else if (const auto ims = req.field_once("if-modified-since")) {
         if (const auto t = parse_http_date(trim_ows(*ims)); t && mtime <= *t) return {304, {}};
     }
-    // 5. Range, unless If-Range says the client's copy is not this one.
-    const auto range = req.field("range");
+    // 5. Range (GET only), unless If-Range says the client's copy is not this one.
+    if (req.method != "GET") return d;
+    const auto range = req.field_once("range");
     if (!range) return d;
-    if (const auto if_range = req.field("if-range")) {
+    if (req.field("if-range")) {
+        const auto if_range = req.field_once("if-range");
+        if (!if_range) return d;  // two validators: no single copy to compare
         const std::string_view v = trim_ows(*if_range);
         bool weak = false;
         std::string_view opaque;

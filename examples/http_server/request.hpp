@@ -37,6 +37,13 @@ struct request {
 
     // The value of the first field called `name` (case-insensitive), if any.
     std::optional<std::string_view> field(std::string_view name) const;
+    // A list field (RFC 9110 section 5.3): its field lines combined in
+    // order, separated by ", "; nothing if it was not sent.
+    std::optional<std::string> field_list(std::string_view name) const;
+    // A field whose value is a single item (a date, a Range): its value if
+    // it was sent on exactly one line, else nothing: two values of a
+    // singleton field cannot be combined, and such a field is ignored.
+    std::optional<std::string_view> field_once(std::string_view name) const;
 };
 
 // The outcome of parse_head(): a request, a refusal, or nothing at all (the
@@ -87,6 +94,27 @@ inline std::optional<std::string_view> request::field(std::string_view name) con
     for (const auto& f : fields)
         if (iequals(f.first, name)) return std::string_view(f.second);
     return std::nullopt;
+}
+
+inline std::optional<std::string> request::field_list(std::string_view name) const {
+    std::optional<std::string> out;
+    for (const auto& f : fields) {
+        if (!iequals(f.first, name)) continue;
+        if (out) *out += ", ";
+        else out.emplace();
+        *out += f.second;
+    }
+    return out;
+}
+
+inline std::optional<std::string_view> request::field_once(std::string_view name) const {
+    std::optional<std::string_view> out;
+    for (const auto& f : fields) {
+        if (!iequals(f.first, name)) continue;
+        if (out) return std::nullopt;
+        out = f.second;
+    }
+    return out;
 }
 
 // Splits a comma-separated list; empty elements are kept (callers refuse them).
