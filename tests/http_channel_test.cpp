@@ -264,3 +264,43 @@ TEST_CASE("http channel: HEAD ignores Range, at every cut", "[http][channel][cut
     }
     expect(head + "Range: bytes=0-9\r\nIf-Range: " + etag + "\r\n\r\n", {200}, "\r\nContent-Length: 1000\r\n");
 }
+
+TEST_CASE("http channel: preconditions on 200s that are not files, at every cut", "[http][channel][cuts][conditional]") {
+    // These resources have a current representation but no validator: "*"
+    // matches it, a list of entity-tags never does (RFC 9110 sections
+    // 13.1.1, 13.1.2); the date fields need a Last-Modified and are ignored.
+    for (const std::string method : {"GET", "HEAD"}) {
+        for (const std::string path : {"/list/", "/"}) {
+            const std::string get = method + " " + path + " HTTP/1.1\r\n" + host;
+            expect(get + "If-None-Match: *\r\n\r\n", {304});
+            expect(get + "If-None-Match: \"x\"\r\n\r\n", {200});
+            expect(get + "If-Match: \"x\"\r\n\r\n", {412});
+            expect(get + "If-Match: \"x\"\r\nIf-Match: \"y\"\r\n\r\n", {412});
+            expect(get + "If-Match: *\r\n\r\n", {200});
+            expect(get + "If-Unmodified-Since: Sun Nov  6 08:49:37 1994\r\n\r\n", {200});
+            expect(get + "If-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT\r\n\r\n", {200});
+            expect(get + "If-Match: \"x\"\r\nIf-None-Match: *\r\n\r\n", {412});
+        }
+    }
+    const std::string post = "POST /echo HTTP/1.1\r\n" + host + "Content-Length: 5\r\n";
+    expect(post + "If-Match: \"x\"\r\n\r\nhello", {412});
+    expect(post + "If-Match: *\r\n\r\nhello", {200}, "hello");
+    expect(post + "If-None-Match: *\r\n\r\nhello", {412});  // not GET or HEAD: 412, never 304
+    expect(post + "If-None-Match: \"x\"\r\n\r\nhello", {200}, "hello");
+    // The precondition is evaluated after the body is read: the connection goes on.
+    expect(post + "If-Match: \"x\"\r\n\r\nhello" + "GET /a.txt HTTP/1.1\r\n" + host + "\r\n", {412, 200});
+    // Not on answers other than 2xx (section 13.2.1).
+    expect("GET /missing HTTP/1.1\r\n" + host + "If-Match: \"x\"\r\n\r\n", {404});
+    expect("GET /sub HTTP/1.1\r\n" + host + "If-Match: \"x\"\r\n\r\n", {301});
+}
+
+TEST_CASE("http channel: a path above the root is 403 for every method, at every cut", "[http][channel][cuts]") {
+    for (const std::string method : {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "BREW"}) {
+        for (const std::string path : {"/../x", "/sub/../../a.txt", "/%2e%2e/a.txt"}) {
+            const test::http_run r = every_cut(method + " " + path + " HTTP/1.1\r\n" + host + "Content-Length: 1\r\n\r\nx");
+            INFO(method << " " << path);
+            CHECK(test::statuses(r) == std::vector<int>{403});
+            CHECK(r.output.find("Allow:") == std::string::npos);
+        }
+    }
+}

@@ -279,3 +279,35 @@ TEST_CASE("Range fields: parsed, clipped, coalesced, or ignored", "[http][range]
     for (int i = 1; i <= 64; ++i) many += "," + std::to_string(i * 2) + "-" + std::to_string(i * 2);
     CHECK(parse_range(many, 1000).what == kind::ignore);  // 65 ranges: not worth it
 }
+
+TEST_CASE("Host is uri-host [\":\" port]", "[http][parse][followup]") {
+    // RFC 9112 section 3.2: an invalid Host value is a 400; RFC 3986 section 3.2.2.
+    for (const char* bad : {"a b", "x/y", "[::1", "x@y", "x:abc", "a%zz", "[::1]x", "[::1]:8a", "[zz::1]", "x:80:80",
+                            "[v1]", "a\"b", "a<b", "x?y", "x#y", "::1"}) {
+        INFO(bad);
+        CHECK(status_of(std::string("GET / HTTP/1.1\r\nHost: ") + bad) == 400);
+        CHECK(status_of(std::string("GET / HTTP/1.0\r\nHost: ") + bad) == 400);
+    }
+    for (const char* good : {"x", "example.com:8080", "x:", "127.0.0.1", "[::1]", "[::1]:80", "[2001:db8::7]",
+                             "[v1.fe:x]", "%41bc", "a-b_c~d.e!$&'()*+,;=", ""}) {
+        INFO(good);
+        CHECK(status_of(std::string("GET / HTTP/1.1\r\nHost: ") + good) == 0);
+    }
+}
+
+TEST_CASE("absolute-form: the scheme is case-insensitive, the host must not be empty", "[http][parse][followup]") {
+    for (const char* target : {"HTTP://x/a.txt", "Http://x/a.txt", "hTtPs://x/a.txt", "http://x:80/a.txt",
+                               "http://[::1]:8080/a.txt"}) {
+        INFO(target);
+        const auto p = http::parse_head(std::string("GET ") + target + " HTTP/1.1\r\nHost: x");
+        REQUIRE(p.req);
+        CHECK(p.req->path == "/a.txt");
+    }
+    // RFC 9110 section 4.2.1: an http URI with an empty host is invalid; and
+    // userinfo is an error there (section 4.2.4).
+    for (const char* target : {"http:///a.txt", "http://", "http://:80/a.txt", "HTTP:///", "http://u@x/a.txt",
+                               "http://x y/", "http://x:abc/a.txt", "http://[::1/a.txt", "http://?q", "http://#f"}) {
+        INFO(target);
+        CHECK(status_of(std::string("GET ") + target + " HTTP/1.1\r\nHost: x") == 400);
+    }
+}

@@ -883,3 +883,20 @@ TEST_CASE("http_server: a refusal's log time runs from its own head's first byte
         CHECK(us < 500000);  // not the 700 ms since the previous request
     }
 }
+
+TEST_CASE("http_server: preconditions on the built-in page", "[http][e2e][conditional][followup]") {
+    server s;
+    conn c(s.where);
+    auto ask = [&](const std::string& method, const std::string& fields) {
+        c.send(method + " / HTTP/1.1\r\n" + host + fields + "\r\n");
+        return c.read(method == "HEAD");
+    };
+    for (const std::string method : {"GET", "HEAD"}) {
+        CHECK(ask(method, "If-None-Match: *\r\n").status == 304);
+        CHECK(ask(method, "If-Match: \"x\"\r\n").status == 412);
+        CHECK(ask(method, "If-Match: *\r\n").status == 200);
+        CHECK(ask(method, "If-None-Match: \"x\"\r\n").status == 200);
+    }
+    c.send("POST /echo HTTP/1.1\r\n" + host + "Content-Length: 2\r\nIf-Match: \"x\"\r\n\r\nhi");
+    CHECK(c.read().status == 412);
+}

@@ -212,6 +212,20 @@ inline range_result parse_range(std::string_view value, std::uint64_t size) {
     return out;
 }
 
+// The preconditions of a resource that has a current representation but no
+// validator (a directory index, the built-in page, POST /echo), which would
+// answer 200: "If-Match: *" is true and a list of entity-tags false, as no
+// ETag can match (RFC 9110 section 13.1.1); "If-None-Match: *" is false
+// (304 to GET and HEAD, else 412) and a list true (section 13.1.2). The
+// date fields are ignored without a Last-Modified (sections 13.1.3,
+// 13.1.4). Returns 0 (answer as usual), 304 or 412.
+inline int evaluate_without_validators(const request& req) {
+    if (const auto im = req.field_list("if-match"); im && trim_ows(*im) != "*") return 412;
+    if (const auto inm = req.field_list("if-none-match"); inm && trim_ows(*inm) == "*")
+        return req.method == "GET" || req.method == "HEAD" ? 304 : 412;
+    return 0;
+}
+
 // What a GET or HEAD of a file answers once its preconditions are evaluated.
 struct file_decision {
     int status = 200;         // 200, 206, 304, 412 or 416

@@ -232,6 +232,9 @@ private:
         req_ = std::move(*p.req);
 
         if (req_.method != "GET" && req_.method != "HEAD" && req_.method != "POST") {
+            // The target is resolved before the method is looked at: a path
+            // above the root is 403 whatever the method (as for GET below).
+            if (req_.outside_root) return refuse(403, "the path leaves the root");
             static constexpr const char* known[] = {"PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
             for (const char* m : known)
                 if (req_.method == m) return refuse(405, "method not allowed", allow_field());
@@ -316,11 +319,11 @@ private:
         if (req_.path == "/echo") {
             if (req_.method != "POST") return reply(405, text, "POST only\n", allow_field());
             const std::string type(req_.field("content-type").value_or("application/octet-stream"));
-            return reply(200, type, std::move(body_));
+            return reply_unvalidated(type, std::move(body_));
         }
         if (req_.method == "POST") return reply(405, text, "POST only at /echo\n", allow_field());
         if (cfg_->root.empty()) {
-            if (req_.path == "/") return reply(200, "text/html; charset=utf-8", builtin_page());
+            if (req_.path == "/") return reply_unvalidated("text/html; charset=utf-8", builtin_page());
             return reply(404, text, error_page(404, "no such page"));
         }
         serve_file();
@@ -341,7 +344,7 @@ private:
             struct stat index {};
             const std::string index_file = r.file + "/index.html";
             if (::stat(index_file.c_str(), &index) != 0 || !S_ISREG(index.st_mode))
-                return reply(200, "text/html; charset=utf-8", directory_index(cfg_->root, r.file, req_.path));
+                return reply_unvalidated("text/html; charset=utf-8", directory_index(cfg_->root, r.file, req_.path));
             r.file = index_file;
             r.info = index;
         }
@@ -404,6 +407,20 @@ private:
         this->push(response_head(d.status, {content_type, length, keep, http10, extra}));
         if (body) this->push_with_producer(std::move(*body));  // read piece by piece as the socket drains
         log(d.status, length);
+    }
+
+    // A 200 of a resource without validators (a directory index, the
+    // built-in page, /echo), once its preconditions are evaluated.
+    void reply_unvalidated(std::string_view type, std::string body) {
+        switch (evaluate_without_validators(req_)) {
+        case 304:  // no validators to send, no body, no Content-Length
+            this->push(response_head(304, {{}, 0, req_.keep_alive, req_.minor_version == 0, {}, false}));
+            return log(304, 0);
+        case 412:
+            return reply(412, "text/plain; charset=utf-8", error_page(412, "a precondition failed"));
+        default:
+            return reply(200, type, std::move(body));
+        }
     }
 
     // The query of a redirect, with anything that is not plainly allowed in
