@@ -30,6 +30,7 @@ struct site {
         char tmpl[] = "/tmp/asynchat-chan-XXXXXX";
         dir = ::mkdtemp(tmpl);
         std::ofstream(dir + "/a.txt") << "hello file\n";
+        std::ofstream(dir + "/empty.txt");
         std::ofstream(dir + "/echo") << "shadowed by the /echo resource\n";
         ::mkdir((dir + "/sub").c_str(), 0755);
         std::ofstream(dir + "/sub/index.html") << "<h1>sub</h1>\n";
@@ -303,4 +304,12 @@ TEST_CASE("http channel: a path above the root is 403 for every method, at every
             CHECK(r.output.find("Allow:") == std::string::npos);
         }
     }
+}
+
+TEST_CASE("http channel: ranges of an empty file, at every cut", "[http][channel][cuts][range]") {
+    const std::string get = "GET /empty.txt HTTP/1.1\r\n" + host;
+    expect(get + "Range: bytes=-1\r\n\r\n", {200}, "\r\nContent-Length: 0\r\n");
+    expect(get + "Range: bytes=-10,0-5\r\n\r\n", {200}, "\r\nContent-Length: 0\r\n");
+    expect(get + "Range: bytes=0-\r\n\r\n", {416}, "\r\nContent-Range: bytes */0\r\n");
+    expect(get + "Range: bytes=-0\r\n\r\n", {416}, "\r\nContent-Range: bytes */0\r\n");
 }

@@ -311,3 +311,42 @@ TEST_CASE("absolute-form: the scheme is case-insensitive, the host must not be e
         CHECK(status_of(std::string("GET ") + target + " HTTP/1.1\r\nHost: x") == 400);
     }
 }
+
+TEST_CASE("RFC 850 two-digit years: more than 50 years ahead is the past century", "[http][date][followup]") {
+    // RFC 9110 section 5.6.7, evaluated at a fixed "now": 2026-11-30 12:00:00 UTC.
+    const std::time_t now = http::days_from_civil(2026, 11, 30) * 86400 + 12 * 3600;
+    auto year_of = [&](const std::string& date) -> std::int64_t {
+        const auto t = http::parse_http_date(date, now);
+        REQUIRE(t);
+        std::tm tm{};
+        gmtime_r(&*t, &tm);
+        return tm.tm_year + 1900;
+    };
+    CHECK(year_of("Sunday, 06-Nov-94 08:49:37 GMT") == 1994);
+    CHECK(year_of("Monday, 06-Nov-26 08:49:37 GMT") == 2026);
+    CHECK(year_of("Monday, 06-Nov-70 08:49:37 GMT") == 2070);  // 44 years ahead: not more than 50
+    CHECK(year_of("Monday, 06-Nov-76 08:49:37 GMT") == 2076);  // just under 50 years ahead
+    CHECK(year_of("Monday, 06-Dec-76 08:49:37 GMT") == 1976);  // just over
+    CHECK(year_of("Monday, 06-Nov-77 08:49:37 GMT") == 1977);
+    CHECK(year_of("Monday, 01-Jan-00 00:00:00 GMT") == 2000);
+    // Another "now": the window moves with it.
+    const std::time_t later = http::days_from_civil(2081, 6, 1) * 86400;
+    const auto t = http::parse_http_date("Monday, 06-Nov-30 08:49:37 GMT", later);
+    REQUIRE(t);
+    std::tm tm{};
+    gmtime_r(&*t, &tm);
+    CHECK(tm.tm_year + 1900 == 2130);
+}
+
+TEST_CASE("an empty file: a non-zero suffix range is the whole (empty) file", "[http][range][followup]") {
+    // RFC 9110 section 14.1.3: a suffix range longer than the representation
+    // is the whole of it; for a zero-length one it is the only satisfiable
+    // form, and a 206 cannot say "no bytes", so the answer is the 200.
+    using kind = http::range_result::kind;
+    CHECK(http::parse_range("bytes=-1", 0).what == kind::ignore);
+    CHECK(http::parse_range("bytes=-500", 0).what == kind::ignore);
+    CHECK(http::parse_range("bytes=0-0,-1", 0).what == kind::ignore);
+    CHECK(http::parse_range("bytes=-0", 0).what == kind::unsatisfiable);
+    CHECK(http::parse_range("bytes=0-", 0).what == kind::unsatisfiable);
+    CHECK(http::parse_range("bytes=0-0", 0).what == kind::unsatisfiable);
+}

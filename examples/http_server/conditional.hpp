@@ -41,13 +41,13 @@ inline std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
 
 // Parses an HTTP-date (RFC 9110 section 5.6.7) in any of its three formats:
 //   IMF-fixdate  "Sun, 06 Nov 1994 08:49:37 GMT"
-//   rfc850-date  "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit year: within
-//                50 years of now, RFC 9110's rule, approximated as 70..99 ->
-//                19xx, 00..69 -> 20xx)
+//   rfc850-date  "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit year: a date
+//                more than 50 years after `now` is the most recent past year
+//                with those two digits, RFC 9110's rule)
 //   asctime      "Sun Nov  6 08:49:37 1994"
 // Returns seconds since the epoch, or nothing if the text is not exactly one
 // of them (such a date is ignored, as section 13.1.3 says).
-inline std::optional<std::time_t> parse_http_date(std::string_view s) {
+inline std::optional<std::time_t> parse_http_date(std::string_view s, std::time_t now = std::time(nullptr)) {
     static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     static constexpr const char* days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
@@ -95,7 +95,20 @@ inline std::optional<std::time_t> parse_http_date(std::string_view s) {
         const auto dd = digits(r.substr(1), 2), yy = digits(r.substr(8), 2);
         month = month_of(r.substr(4, 3));
         if (!dd || !yy || !time_of(r.substr(11, 8), h, m, sec)) return std::nullopt;
-        day = *dd, year = *yy < 70 ? 2000 + *yy : 1900 + *yy;
+        day = *dd;
+        // The year with these digits in now's century, then moved into the
+        // hundred years that end 50 years from now.
+        std::tm today{};
+        gmtime_r(&now, &today);
+        const int this_year = today.tm_year + 1900;
+        year = this_year - this_year % 100 + *yy;
+        if (year <= this_year - 50) year += 100;
+        if (month != 0) {
+            const std::int64_t date = days_from_civil(year, static_cast<unsigned>(month), 1) + (day - 1);
+            const std::int64_t limit = days_from_civil(this_year + 50, static_cast<unsigned>(today.tm_mon + 1), 1) +
+                                       (today.tm_mday - 1);
+            if (date * 86400 + h * 3600 + m * 60 + sec > limit * 86400 + now % 86400) year -= 100;
+        }
     } else {  // asctime: "Sun Nov  6 08:49:37 1994"
         bool day_ok = false;
         for (const char* d : days) day_ok |= s.substr(0, 3) == d;
@@ -181,7 +194,11 @@ inline range_result parse_range(std::string_view value, std::uint64_t size) {
         if (first.empty()) {  // suffix: the last N bytes
             const auto n = parse_decimal(last);
             if (!n) return out;
-            if (*n == 0 || size == 0) continue;
+            if (*n == 0) continue;
+            // A non-zero suffix of an empty representation is all of it
+            // (RFC 9110 section 14.1.3): satisfiable, but no 206 can carry
+            // zero bytes, so the answer is the whole, a 200.
+            if (size == 0) return out;
             found.push_back({size - std::min(*n, size), size - 1});
             continue;
         }
