@@ -279,3 +279,74 @@ TEST_CASE("Range fields: parsed, clipped, coalesced, or ignored", "[http][range]
     for (int i = 1; i <= 64; ++i) many += "," + std::to_string(i * 2) + "-" + std::to_string(i * 2);
     CHECK(parse_range(many, 1000).what == kind::ignore);  // 65 ranges: not worth it
 }
+
+TEST_CASE("Host is uri-host [\":\" port]", "[http][parse][followup]") {
+    // RFC 9112 section 3.2: an invalid Host value is a 400; RFC 3986 section 3.2.2.
+    for (const char* bad : {"a b", "x/y", "[::1", "x@y", "x:abc", "a%zz", "[::1]x", "[::1]:8a", "[zz::1]", "x:80:80",
+                            "[v1]", "a\"b", "a<b", "x?y", "x#y", "::1"}) {
+        INFO(bad);
+        CHECK(status_of(std::string("GET / HTTP/1.1\r\nHost: ") + bad) == 400);
+        CHECK(status_of(std::string("GET / HTTP/1.0\r\nHost: ") + bad) == 400);
+    }
+    for (const char* good : {"x", "example.com:8080", "x:", "127.0.0.1", "[::1]", "[::1]:80", "[2001:db8::7]",
+                             "[v1.fe:x]", "%41bc", "a-b_c~d.e!$&'()*+,;=", ""}) {
+        INFO(good);
+        CHECK(status_of(std::string("GET / HTTP/1.1\r\nHost: ") + good) == 0);
+    }
+}
+
+TEST_CASE("absolute-form: the scheme is case-insensitive, the host must not be empty", "[http][parse][followup]") {
+    for (const char* target : {"HTTP://x/a.txt", "Http://x/a.txt", "hTtPs://x/a.txt", "http://x:80/a.txt",
+                               "http://[::1]:8080/a.txt"}) {
+        INFO(target);
+        const auto p = http::parse_head(std::string("GET ") + target + " HTTP/1.1\r\nHost: x");
+        REQUIRE(p.req);
+        CHECK(p.req->path == "/a.txt");
+    }
+    // RFC 9110 section 4.2.1: an http URI with an empty host is invalid; and
+    // userinfo is an error there (section 4.2.4).
+    for (const char* target : {"http:///a.txt", "http://", "http://:80/a.txt", "HTTP:///", "http://u@x/a.txt",
+                               "http://x y/", "http://x:abc/a.txt", "http://[::1/a.txt", "http://?q", "http://#f"}) {
+        INFO(target);
+        CHECK(status_of(std::string("GET ") + target + " HTTP/1.1\r\nHost: x") == 400);
+    }
+}
+
+TEST_CASE("RFC 850 two-digit years: more than 50 years ahead is the past century", "[http][date][followup]") {
+    // RFC 9110 section 5.6.7, evaluated at a fixed "now": 2026-11-30 12:00:00 UTC.
+    const std::time_t now = http::days_from_civil(2026, 11, 30) * 86400 + 12 * 3600;
+    auto year_of = [&](const std::string& date) -> std::int64_t {
+        const auto t = http::parse_http_date(date, now);
+        REQUIRE(t);
+        std::tm tm{};
+        gmtime_r(&*t, &tm);
+        return tm.tm_year + 1900;
+    };
+    CHECK(year_of("Sunday, 06-Nov-94 08:49:37 GMT") == 1994);
+    CHECK(year_of("Monday, 06-Nov-26 08:49:37 GMT") == 2026);
+    CHECK(year_of("Monday, 06-Nov-70 08:49:37 GMT") == 2070);  // 44 years ahead: not more than 50
+    CHECK(year_of("Monday, 06-Nov-76 08:49:37 GMT") == 2076);  // just under 50 years ahead
+    CHECK(year_of("Monday, 06-Dec-76 08:49:37 GMT") == 1976);  // just over
+    CHECK(year_of("Monday, 06-Nov-77 08:49:37 GMT") == 1977);
+    CHECK(year_of("Monday, 01-Jan-00 00:00:00 GMT") == 2000);
+    // Another "now": the window moves with it.
+    const std::time_t later = http::days_from_civil(2081, 6, 1) * 86400;
+    const auto t = http::parse_http_date("Monday, 06-Nov-30 08:49:37 GMT", later);
+    REQUIRE(t);
+    std::tm tm{};
+    gmtime_r(&*t, &tm);
+    CHECK(tm.tm_year + 1900 == 2130);
+}
+
+TEST_CASE("an empty file: a non-zero suffix range is the whole (empty) file", "[http][range][followup]") {
+    // RFC 9110 section 14.1.3: a suffix range longer than the representation
+    // is the whole of it; for a zero-length one it is the only satisfiable
+    // form, and a 206 cannot say "no bytes", so the answer is the 200.
+    using kind = http::range_result::kind;
+    CHECK(http::parse_range("bytes=-1", 0).what == kind::ignore);
+    CHECK(http::parse_range("bytes=-500", 0).what == kind::ignore);
+    CHECK(http::parse_range("bytes=0-0,-1", 0).what == kind::ignore);
+    CHECK(http::parse_range("bytes=-0", 0).what == kind::unsatisfiable);
+    CHECK(http::parse_range("bytes=0-", 0).what == kind::unsatisfiable);
+    CHECK(http::parse_range("bytes=0-0", 0).what == kind::unsatisfiable);
+}

@@ -41,13 +41,13 @@ inline std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
 
 // Parses an HTTP-date (RFC 9110 section 5.6.7) in any of its three formats:
 //   IMF-fixdate  "Sun, 06 Nov 1994 08:49:37 GMT"
-//   rfc850-date  "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit year: within
-//                50 years of now, RFC 9110's rule, approximated as 70..99 ->
-//                19xx, 00..69 -> 20xx)
+//   rfc850-date  "Sunday, 06-Nov-94 08:49:37 GMT" (two-digit year: a date
+//                more than 50 years after `now` is the most recent past year
+//                with those two digits, RFC 9110's rule)
 //   asctime      "Sun Nov  6 08:49:37 1994"
 // Returns seconds since the epoch, or nothing if the text is not exactly one
 // of them (such a date is ignored, as section 13.1.3 says).
-inline std::optional<std::time_t> parse_http_date(std::string_view s) {
+inline std::optional<std::time_t> parse_http_date(std::string_view s, std::time_t now = std::time(nullptr)) {
     static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     static constexpr const char* days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
@@ -95,7 +95,20 @@ inline std::optional<std::time_t> parse_http_date(std::string_view s) {
         const auto dd = digits(r.substr(1), 2), yy = digits(r.substr(8), 2);
         month = month_of(r.substr(4, 3));
         if (!dd || !yy || !time_of(r.substr(11, 8), h, m, sec)) return std::nullopt;
-        day = *dd, year = *yy < 70 ? 2000 + *yy : 1900 + *yy;
+        day = *dd;
+        // The year with these digits in now's century, then moved into the
+        // hundred years that end 50 years from now.
+        std::tm today{};
+        gmtime_r(&now, &today);
+        const int this_year = today.tm_year + 1900;
+        year = this_year - this_year % 100 + *yy;
+        if (year <= this_year - 50) year += 100;
+        if (month != 0) {
+            const std::int64_t date = days_from_civil(year, static_cast<unsigned>(month), 1) + (day - 1);
+            const std::int64_t limit = days_from_civil(this_year + 50, static_cast<unsigned>(today.tm_mon + 1), 1) +
+                                       (today.tm_mday - 1);
+            if (date * 86400 + h * 3600 + m * 60 + sec > limit * 86400 + now % 86400) year -= 100;
+        }
     } else {  // asctime: "Sun Nov  6 08:49:37 1994"
         bool day_ok = false;
         for (const char* d : days) day_ok |= s.substr(0, 3) == d;
@@ -181,7 +194,11 @@ inline range_result parse_range(std::string_view value, std::uint64_t size) {
         if (first.empty()) {  // suffix: the last N bytes
             const auto n = parse_decimal(last);
             if (!n) return out;
-            if (*n == 0 || size == 0) continue;
+            if (*n == 0) continue;
+            // A non-zero suffix of an empty representation is all of it
+            // (RFC 9110 section 14.1.3): satisfiable, but no 206 can carry
+            // zero bytes, so the answer is the whole, a 200.
+            if (size == 0) return out;
             found.push_back({size - std::min(*n, size), size - 1});
             continue;
         }
@@ -212,6 +229,20 @@ inline range_result parse_range(std::string_view value, std::uint64_t size) {
     return out;
 }
 
+// The preconditions of a resource that has a current representation but no
+// validator (a directory index, the built-in page, POST /echo), which would
+// answer 200: "If-Match: *" is true and a list of entity-tags false, as no
+// ETag can match (RFC 9110 section 13.1.1); "If-None-Match: *" is false
+// (304 to GET and HEAD, else 412) and a list true (section 13.1.2). The
+// date fields are ignored without a Last-Modified (sections 13.1.3,
+// 13.1.4). Returns 0 (answer as usual), 304 or 412.
+inline int evaluate_without_validators(const request& req) {
+    if (const auto im = req.field_list("if-match"); im && trim_ows(*im) != "*") return 412;
+    if (const auto inm = req.field_list("if-none-match"); inm && trim_ows(*inm) == "*")
+        return req.method == "GET" || req.method == "HEAD" ? 304 : 412;
+    return 0;
+}
+
 // What a GET or HEAD of a file answers once its preconditions are evaluated.
 struct file_decision {
     int status = 200;         // 200, 206, 304, 412 or 416
@@ -220,25 +251,32 @@ struct file_decision {
 
 // Evaluates the preconditions in the order of RFC 9110 section 13.2.2, then
 // Range and If-Range (section 13.1.5, 14.2), for a GET or HEAD of a file
-// whose validators are `etag` and `mtime`.
+// whose validators are `etag` and `mtime`. The entity-tag fields are lists:
+// their lines are combined (section 5.3). The date fields, Range and
+// If-Range hold one value: sent on more than one line, a date field or Range
+// is ignored, and If-Range is false (the whole file is sent). Range applies
+// to GET only (section 14.2): HEAD gives the fields of GET without Range.
 inline file_decision evaluate(const request& req, std::string_view etag, std::time_t mtime, std::uint64_t size) {
     file_decision d;
     // 1. If-Match (strong), else 2. If-Unmodified-Since.
-    if (const auto im = req.field("if-match")) {
+    if (const auto im = req.field_list("if-match")) {
         if (!etag_list_matches(*im, etag, false)) return {412, {}};
-    } else if (const auto ius = req.field("if-unmodified-since")) {
+    } else if (const auto ius = req.field_once("if-unmodified-since")) {
         if (const auto t = parse_http_date(trim_ows(*ius)); t && mtime > *t) return {412, {}};
     }
     // 3. If-None-Match (weak), else 4. If-Modified-Since (GET and HEAD only).
-    if (const auto inm = req.field("if-none-match")) {
+    if (const auto inm = req.field_list("if-none-match")) {
         if (etag_list_matches(*inm, etag, true)) return {304, {}};
-    } else if (const auto ims = req.field("if-modified-since")) {
+    } else if (const auto ims = req.field_once("if-modified-since")) {
         if (const auto t = parse_http_date(trim_ows(*ims)); t && mtime <= *t) return {304, {}};
     }
-    // 5. Range, unless If-Range says the client's copy is not this one.
-    const auto range = req.field("range");
+    // 5. Range (GET only), unless If-Range says the client's copy is not this one.
+    if (req.method != "GET") return d;
+    const auto range = req.field_once("range");
     if (!range) return d;
-    if (const auto if_range = req.field("if-range")) {
+    if (req.field("if-range")) {
+        const auto if_range = req.field_once("if-range");
+        if (!if_range) return d;  // two validators: no single copy to compare
         const std::string_view v = trim_ows(*if_range);
         bool weak = false;
         std::string_view opaque;

@@ -111,17 +111,12 @@ public:
 
     void collect_incoming_data(std::string_view data) {
         if (phase_ == phase::closing) return;  // lingering: drop
-        if (phase_ == phase::head && record_.empty()) {
-            // Slowloris defence: a whole head, from its first byte, must
-            // arrive within `header_timeout`, however slowly it trickles in.
-            this->expires_after(cfg_->header_timeout);
-            started_ = std::chrono::steady_clock::now();
-        }
+        if (phase_ == phase::head) begin_head();
         if (phase_ == phase::head || phase_ == phase::chunk_size || phase_ == phase::trailers) {
             // Lines end with CRLF only. A bare LF or CR is refused as soon as
             // it arrives: waiting for a "\r\n" that never comes would answer
             // only after the timeout.
-            if (const char* why = line_error(data)) return refuse(400, why);
+            if (const char* why = line_error(data)) return refuse(400, why, {}, data);
         }
         record_.append(data);
     }
@@ -153,14 +148,18 @@ public:
         // The bytes up to the limit would have reached collect_incoming_data
         // had they come in smaller reads: a bare LF among them is refused as
         // such, so that the answer never depends on how the input was cut.
+        if (phase_ == phase::head) begin_head();  // the limit can be met before any byte was collected
         if (phase_ == phase::head || phase_ == phase::chunk_size || phase_ == phase::trailers) {
             const std::size_t limit = this->record_limit();
             const std::size_t room = limit > record_.size() ? limit - record_.size() : 0;
             if (const char* why = line_error(this->buffered_input().substr(0, room))) {
-                refuse(400, why);
+                refuse(400, why, {}, this->buffered_input().substr(0, room));
                 return asynchat::overflow::skip;
             }
         }
+        const std::size_t limit = this->record_limit();
+        const std::string_view seen =
+            this->buffered_input().substr(0, limit > record_.size() ? limit - record_.size() : 0);
         if (phase_ == phase::head) {
             // 414 if the request line alone is over the limit. The part of the
             // head not collected yet is still in the input buffer.
@@ -170,7 +169,8 @@ public:
                 line = rest == std::string_view::npos ? std::string::npos : record_.size() + rest;
             }
             const bool line_too_long = line == std::string::npos || line > cfg_->max_head;
-            refuse(line_too_long ? 414 : 431, line_too_long ? "request line too long" : "request head too large");
+            refuse(line_too_long ? 414 : 431, line_too_long ? "request line too long" : "request head too large", {},
+                   seen);
         } else if (phase_ == phase::trailers) {
             refuse(431, "trailer section too large");
         } else if (phase_ != phase::closing) {
@@ -182,7 +182,7 @@ public:
     void handle_timeout() {
         if (phase_ == phase::closing || lingering_) return this->close();
         if (in_proxy_header()) return refuse_proxy(408, "PROXY header not received in time");
-        if (phase_ != phase::head || !record_.empty()) return refuse(408, "request not received in time");
+        if (phase_ != phase::head || head_begun_) return refuse(408, "request not received in time");
         this->close();  // an idle keep-alive connection ends without a word
     }
 
@@ -311,20 +311,38 @@ private:
     // survives: a refusal of this one (431, 408, 400) is built from it alone.
     void read_head() {
         phase_ = phase::head;
+        head_begun_ = false;
         req_ = request{};
         body_.clear();
         this->set_terminator("\r\n\r\n");
         this->set_record_limit(cfg_->max_head);
     }
 
+    // The first byte of a head, empty lines before its request line
+    // included: from here a whole head must arrive within `header_timeout`
+    // (slowloris defence, however slowly it trickles in), and the log times
+    // the request from here.
+    void begin_head() {
+        if (head_begun_) return;
+        head_begun_ = true;
+        this->expires_after(cfg_->header_timeout);
+        started_ = std::chrono::steady_clock::now();
+    }
+
     void on_head() {
-        this->expires_never();  // the head is in: from now on only progress counts
+        begin_head();  // a head of empty lines only may come whole with its terminator
         parsed p = parse_head(record_);
-        if (p.empty) return;  // only the empty lines allowed between requests
-        if (!p.req) return refuse(p.error.status, p.error.reason);
+        // Only the empty lines allowed before a request line (RFC 9112
+        // section 2.2): the head goes on, and so does its deadline.
+        if (p.empty) return;
+        this->expires_never();  // the head is in: from now on only progress counts
+        if (!p.req) return refuse(p.error.status, p.error.reason);  // the method comes from record_
         req_ = std::move(*p.req);
 
         if (req_.method != "GET" && req_.method != "HEAD" && req_.method != "POST") {
+            // The target is resolved before the method is looked at: a path
+            // above the root is 403 whatever the method (as for GET below).
+            if (req_.outside_root) return refuse(403, "the path leaves the root");
             static constexpr const char* known[] = {"PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
             for (const char* m : known)
                 if (req_.method == m) return refuse(405, "method not allowed", allow_field());
@@ -409,11 +427,11 @@ private:
         if (req_.path == "/echo") {
             if (req_.method != "POST") return reply(405, text, "POST only\n", allow_field());
             const std::string type(req_.field("content-type").value_or("application/octet-stream"));
-            return reply(200, type, std::move(body_));
+            return reply_unvalidated(type, std::move(body_));
         }
         if (req_.method == "POST") return reply(405, text, "POST only at /echo\n", allow_field());
         if (cfg_->root.empty()) {
-            if (req_.path == "/") return reply(200, "text/html; charset=utf-8", builtin_page());
+            if (req_.path == "/") return reply_unvalidated("text/html; charset=utf-8", builtin_page());
             return reply(404, text, error_page(404, "no such page"));
         }
         serve_file();
@@ -435,7 +453,7 @@ private:
             // index.html cannot lead out of the root either.
             resolved index = resolve(cfg_->root, req_.path + "index.html");
             if (index.status || !S_ISREG(index.info.st_mode))
-                return reply(200, "text/html; charset=utf-8", directory_index(cfg_->root, r.file, req_.path));
+                return reply_unvalidated("text/html; charset=utf-8", directory_index(cfg_->root, r.file, req_.path));
             r = std::move(index);
         }
         const auto size = static_cast<std::uint64_t>(r.info.st_size);
@@ -487,7 +505,7 @@ private:
             parts.push_back({std::move(closing), 0, 0});
         }
         std::optional<file_producer> body;
-        if (req_.method == "GET" && length != 0) {
+        if (has_content(d.status) && length != 0) {
             try {
                 body.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
@@ -497,6 +515,20 @@ private:
         this->push(response_head(d.status, {content_type, length, keep, http10, extra}));
         if (body) this->push_with_producer(std::move(*body));  // read piece by piece as the socket drains
         log(d.status, length);
+    }
+
+    // A 200 of a resource without validators (a directory index, the
+    // built-in page, /echo), once its preconditions are evaluated.
+    void reply_unvalidated(std::string_view type, std::string body) {
+        switch (evaluate_without_validators(req_)) {
+        case 304:  // no validators to send, no body, no Content-Length
+            this->push(response_head(304, {{}, 0, req_.keep_alive, req_.minor_version == 0, {}, false}));
+            return log(304, 0);
+        case 412:
+            return reply(412, "text/plain; charset=utf-8", error_page(412, "a precondition failed"));
+        default:
+            return reply(200, type, std::move(body));
+        }
     }
 
     // The query of a redirect, with anything that is not plainly allowed in
@@ -521,17 +553,29 @@ private:
     void reply(int status, std::string_view type, std::string body, std::string_view extra = {}) {
         const std::size_t size = body.size();
         this->push(response_head(status, {type, size, req_.keep_alive, req_.minor_version == 0, extra}));
-        if (req_.method != "HEAD") this->push(std::move(body));  // moved into the queue, never copied
+        if (has_content(status)) this->push(std::move(body));  // moved into the queue, never copied
         log(status, size);
     }
 
-    // Answers with an error, then closes: nothing after a refused request is processed.
-    void refuse(int status, const std::string& reason, std::string_view extra = {}) {
+    // The one place that decides whether an answer carries content: never
+    // to HEAD, never in a 1xx or 304 (RFC 9112 section 6.3). Every answer,
+    // refusals included, is built from the current request's method.
+    bool has_content(int status) const {
+        return req_.method != "HEAD" && status >= 200 && status != 304;
+    }
+
+    // Answers with an error, then closes: nothing after a refused request is
+    // processed. A head refused before it was parsed (a bare LF, a head over
+    // the limit, a timeout, a malformed field) still has its method read from
+    // the bytes seen so far, record_ then `more`: a HEAD gets a head alone.
+    void refuse(int status, const std::string& reason, std::string_view extra = {}, std::string_view more = {}) {
+        if (phase_ == phase::head && req_.method.empty())
+            req_.method = std::string(leading_method(record_ + std::string(more)));
         if (req_.method.empty()) req_.method = "-";
         req_.keep_alive = false;
         const std::string body = error_page(status, reason);
         this->push(response_head(status, {"text/plain; charset=utf-8", body.size(), false, false, extra}));
-        if (req_.method != "HEAD") this->push(body);
+        if (has_content(status)) this->push(body);
         log(status, body.size());
         finish();
     }
@@ -565,6 +609,7 @@ private:
     std::shared_ptr<int> open_files_ = std::make_shared<int>(0);
     bool peer_closed_ = false;
     bool lingering_ = false;
+    bool head_begun_ = false;  // a byte of the current head has arrived (see begin_head)
 };
 
 // The channel over TCP, as the server makes it.

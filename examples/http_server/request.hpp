@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <optional>
+
+#include <arpa/inet.h>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,6 +39,13 @@ struct request {
 
     // The value of the first field called `name` (case-insensitive), if any.
     std::optional<std::string_view> field(std::string_view name) const;
+    // A list field (RFC 9110 section 5.3): its field lines combined in
+    // order, separated by ", "; nothing if it was not sent.
+    std::optional<std::string> field_list(std::string_view name) const;
+    // A field whose value is a single item (a date, a Range): its value if
+    // it was sent on exactly one line, else nothing: two values of a
+    // singleton field cannot be combined, and such a field is ignored.
+    std::optional<std::string_view> field_once(std::string_view name) const;
 };
 
 // The outcome of parse_head(): a request, a refusal, or nothing at all (the
@@ -89,6 +98,27 @@ inline std::optional<std::string_view> request::field(std::string_view name) con
     return std::nullopt;
 }
 
+inline std::optional<std::string> request::field_list(std::string_view name) const {
+    std::optional<std::string> out;
+    for (const auto& f : fields) {
+        if (!iequals(f.first, name)) continue;
+        if (out) *out += ", ";
+        else out.emplace();
+        *out += f.second;
+    }
+    return out;
+}
+
+inline std::optional<std::string_view> request::field_once(std::string_view name) const {
+    std::optional<std::string_view> out;
+    for (const auto& f : fields) {
+        if (!iequals(f.first, name)) continue;
+        if (out) return std::nullopt;
+        out = f.second;
+    }
+    return out;
+}
+
 // Splits a comma-separated list; empty elements are kept (callers refuse them).
 inline std::vector<std::string_view> split_list(std::string_view s) {
     std::vector<std::string_view> out;
@@ -124,6 +154,54 @@ inline std::optional<std::string> percent_decode(std::string_view s) {
         i += 2;
     }
     return out;
+}
+
+// Is `s` uri-host [":" port] (RFC 3986 section 3.2.2, 3.2.3), the value of
+// Host (RFC 9112 section 3.2) and the authority of an http URI? uri-host is
+// an IP-literal in brackets (an IPv6 address, or "v" HEXDIG "." ...), or a
+// reg-name: unreserved characters, sub-delims and percent-encodings (an IPv4
+// address is one). No userinfo: "@" is refused (RFC 9110 section 4.2.4).
+inline bool is_uri_host_port(std::string_view s) {
+    auto is_hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+    auto is_unreserved_or_sub_delim = [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("-._~!$&'()*+,;=").find(c) != std::string_view::npos;
+    };
+    std::string_view port;
+    if (!s.empty() && s.front() == '[') {
+        const auto close = s.find(']');
+        if (close == std::string_view::npos) return false;
+        const std::string_view literal = s.substr(1, close - 1), after = s.substr(close + 1);
+        if (!after.empty() && after.front() != ':') return false;
+        if (!after.empty()) port = after.substr(1);
+        if (!literal.empty() && (literal.front() == 'v' || literal.front() == 'V')) {
+            // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+            const auto dot = literal.find('.');
+            if (dot == std::string_view::npos || dot < 2 || dot + 1 == literal.size()) return false;
+            for (char c : literal.substr(1, dot - 1))
+                if (!is_hex(c)) return false;
+            for (char c : literal.substr(dot + 1))
+                if (!is_unreserved_or_sub_delim(c) && c != ':') return false;
+        } else {
+            in6_addr addr{};
+            if (::inet_pton(AF_INET6, std::string(literal).c_str(), &addr) != 1) return false;
+        }
+    } else {
+        const auto colon = s.find(':');
+        if (colon != std::string_view::npos) port = s.substr(colon + 1);
+        const std::string_view name = s.substr(0, colon);
+        for (std::size_t i = 0; i < name.size(); ++i) {
+            if (is_unreserved_or_sub_delim(name[i])) continue;
+            if (name[i] == '%' && i + 2 < name.size() && is_hex(name[i + 1]) && is_hex(name[i + 2])) {
+                i += 2;
+                continue;
+            }
+            return false;
+        }
+    }
+    for (char c : port)
+        if (c < '0' || c > '9') return false;
+    return true;
 }
 
 // Reads an unsigned decimal with no sign, no spaces and no overflow.
@@ -212,6 +290,19 @@ inline std::optional<std::string> normalize_path(std::string_view path) {
     return out;
 }
 
+// The method of a request head that may be incomplete or refused: the first
+// token of its request line (after the empty lines allowed before it), once
+// the space after it has arrived; "" if there is none. An answer to a HEAD
+// request has no content (RFC 9112 section 6.3), so the method decides the
+// shape of every answer, refusals included, as soon as it can be read.
+inline std::string_view leading_method(std::string_view head) {
+    while (head.substr(0, 2) == "\r\n") head.remove_prefix(2);
+    const auto sp = head.find(' ');
+    if (sp == std::string_view::npos) return {};
+    const std::string_view method = head.substr(0, sp);
+    return is_token(method) ? method : std::string_view();
+}
+
 struct head_limits {
     std::size_t max_fields = 100;
 };
@@ -274,13 +365,18 @@ inline parsed parse_head(std::string_view head, const head_limits& limits = {}) 
     } else if (options && target == "*") {
         // nothing more to check
     } else {
-        if (target.substr(0, 7) == "http://" || target.substr(0, 8) == "https://") {
-            const auto slash = target.find('/', target.find("//") + 2);
-            const auto query = target.find('?', target.find("//") + 2);
-            if (slash == std::string_view::npos || (query != std::string_view::npos && query < slash))
+        // The scheme is case-insensitive (RFC 3986 section 3.1); the
+        // authority must name a host (RFC 9110 section 4.2.1).
+        if (iequals(target.substr(0, 7), "http://") || iequals(target.substr(0, 8), "https://")) {
+            const auto start = target.find("//") + 2;
+            const auto end = target.find_first_of("/?#", start);
+            const std::string_view authority = target.substr(start, end == std::string_view::npos ? end : end - start);
+            if (authority.empty() || authority.front() == ':' || !is_uri_host_port(authority))
+                return refuse(400, "absolute-form target without a valid host");
+            if (end == std::string_view::npos || target[end] != '/')
                 target = "/";  // "http://host" and "http://host?q" ask for "/"
             else
-                target = target.substr(slash);
+                target = target.substr(end);
         } else if (target.front() != '/') {
             return refuse(400, "unsupported request target form");
         }
@@ -306,6 +402,7 @@ inline parsed parse_head(std::string_view head, const head_limits& limits = {}) 
         req.fields.emplace_back(std::string(name), std::string(value));
         if (iequals(name, "host")) {
             ++hosts;
+            if (!is_uri_host_port(value)) return refuse(400, "invalid Host");
         } else if (iequals(name, "content-length")) {
             if (++lengths > 1) return refuse(400, "more than one Content-Length");
             const auto n = parse_decimal(value);
