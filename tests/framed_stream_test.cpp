@@ -361,6 +361,89 @@ TEST_CASE("another stream error keeps the unfinished record buffered", "[framed_
     CHECK(s.release() == "f\r");
 }
 
+namespace {
+// A stream whose each read_some completes with scripted bytes AND an error
+// together, as a real stream may (bytes, then eof, in one completion).
+struct piece {
+    std::string bytes;
+    std::error_code ec;
+};
+class piece_stream {
+public:
+    using executor_type = asio::io_context::executor_type;
+    piece_stream(asio::io_context& ctx, std::vector<piece> pieces)
+        : ex_(ctx.get_executor()), pieces_(pieces.rbegin(), pieces.rend()) {}
+    executor_type get_executor() const noexcept { return ex_; }
+    std::size_t reads_started = 0;
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+            [this](auto handler, asio::mutable_buffer b) {
+                ++reads_started;
+                piece p{"", asio::error::eof};
+                if (!pieces_.empty()) {
+                    p = std::move(pieces_.back());
+                    pieces_.pop_back();
+                }
+                REQUIRE(p.bytes.size() <= b.size());
+                std::memcpy(b.data(), p.bytes.data(), p.bytes.size());
+                asio::post(ex_, [h = std::move(handler), ec = p.ec, n = p.bytes.size()]() mutable {
+                    std::move(h)(ec, n);
+                });
+            },
+            token, asio::mutable_buffer(*asio::buffer_sequence_begin(buffers)));
+    }
+
+private:
+    executor_type ex_;
+    std::vector<piece> pieces_;  // reversed: the next read at the back
+};
+} // namespace
+
+TEST_CASE("bytes and an error in one read_some completion", "[framed_stream][eof]") {
+    asio::io_context ctx;
+    using framed = asynchat::framed_stream<piece_stream>;
+    SECTION("end of stream with the bytes: the records, then eof, without reading again") {
+        framed s(piece_stream(ctx, {{"a\nb", asio::error::eof}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).record == "a");
+        auto r = read_one(ctx, s);
+        CHECK(r.ec == asio::error::eof);
+        CHECK(r.record == "b");
+        CHECK(s.next_layer().reads_started == 1);
+    }
+    SECTION("a stream error with the bytes: the records, then the error, without reading again") {
+        framed s(piece_stream(ctx, {{"a\nb", asio::error::connection_reset}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).record == "a");
+        auto r = read_one(ctx, s);
+        CHECK(r.ec == asio::error::connection_reset);
+        CHECK(r.record.empty());
+        CHECK(s.buffered_input() == "b");
+        CHECK(s.next_layer().reads_started == 1);
+    }
+    SECTION("would_block or try_again with the bytes is not an error") {
+        const std::error_code transient =
+            GENERATE(std::error_code(asio::error::would_block), std::error_code(asio::error::try_again));
+        framed s(piece_stream(ctx, {{"a\nb\n", transient}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).record == "a");
+        CHECK(read_one(ctx, s).record == "b");
+        CHECK(read_one(ctx, s).record == "c");
+        CHECK(read_one(ctx, s).ec == asio::error::eof);
+    }
+    SECTION("operation_aborted with a whole record: the record; the next read is not cancelled") {
+        framed s(piece_stream(ctx, {{"a\nb\n", asio::error::operation_aborted}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).record == "a");
+        CHECK(read_one(ctx, s).record == "b");
+        CHECK(read_one(ctx, s).record == "c");
+    }
+    SECTION("operation_aborted with part of a record: aborted, the bytes kept") {
+        framed s(piece_stream(ctx, {{"ab", asio::error::operation_aborted}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).ec == asio::error::operation_aborted);
+        CHECK(s.buffered_input() == "ab");
+        CHECK(read_one(ctx, s).record == "abc");
+    }
+}
+
 // ---------------------------------------------------------------- record limit
 
 TEST_CASE("set_record_limit fails the read with record_too_long", "[framed_stream][limit]") {
@@ -407,7 +490,9 @@ TEST_CASE("record limit with a count or no terminator, and at end of stream whil
         s.set_record_limit(4);
         CHECK(read_one(ctx, s).record == "abcd");
         CHECK(read_one(ctx, s).record == "efgh");
-        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(read_one(ctx, s).record == "ijkl");  // at most the limit; the rest stays buffered
+        CHECK(s.buffered_input() == "m");
+        CHECK(read_one(ctx, s).record == "m");
     }
     SECTION("eof while skipping: no unfinished record is made of the skipped bytes") {
         scripted s(script_stream(ctx, {"toolong\r"}), "\r\n");
@@ -416,6 +501,51 @@ TEST_CASE("record limit with a count or no terminator, and at end of stream whil
         auto r = read_one(ctx, s);
         CHECK(r.ec == asio::error::eof);
         CHECK(r.record.empty());
+    }
+}
+
+TEST_CASE("a falsy terminator with a record limit: reads do not depend on how the stream is cut",
+          "[framed_stream][limit]") {
+    asio::io_context ctx;
+    const std::string stream = "abcdefghijklmnopq";
+    const asynchat::terminator falsy = GENERATE(asynchat::terminator(asynchat::none),
+                                                asynchat::terminator(""), asynchat::terminator(0));
+    const auto policy = GENERATE(asynchat::overflow::close, asynchat::overflow::skip);
+    for (std::size_t limit : {1, 3, 4, 5, 16, 17, 40}) {
+        for (const auto& sizes : std::vector<std::vector<std::size_t>>{{}, {1}, {2, 3}, {4}, {8}, {5, 7}}) {
+            INFO("limit " << limit << " cut " << sizes.size());
+            scripted s(script_stream(ctx, cut(stream, sizes)), falsy);
+            s.set_record_limit(limit, policy);
+            std::string got;
+            read_result r;
+            while (!(r = read_one(ctx, s)).ec) {
+                CHECK(!r.record.empty());
+                CHECK(r.record.size() <= limit);
+                got += r.record;
+            }
+            CHECK(r.ec == asio::error::eof);
+            CHECK(r.record.empty());
+            CHECK(got == stream);
+        }
+    }
+    SECTION("limit 0: every read fails, however the stream is cut") {
+        for (const auto& sizes : std::vector<std::vector<std::size_t>>{{}, {1}, {4}}) {
+            scripted s(script_stream(ctx, cut(stream, sizes)), falsy);
+            s.set_record_limit(0, policy);
+            CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+            CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        }
+    }
+    SECTION("after a line, the bytes buffered behind it are returned limit by limit") {
+        scripted s(script_stream(ctx, {"cmd\nabcdefghij"}), "\n");
+        s.set_record_limit(4, policy);
+        CHECK(read_one(ctx, s).record == "cmd");
+        s.set_terminator(falsy);
+        CHECK(read_one(ctx, s).record == "abcd");
+        CHECK(read_one(ctx, s).record == "efgh");
+        CHECK(read_one(ctx, s).record == "ij");
+        s.set_terminator("\n");
+        CHECK(read_one(ctx, s).ec == asio::error::eof);
     }
 }
 
@@ -470,6 +600,37 @@ TEST_CASE("release() hands over the bytes past the last record, after a terminat
         CHECK(read_one(ctx, s).record == "STARTTLS");
         s.set_terminator("\r\n");
         CHECK(s.release() == "\x16\x03\x01\r");
+    }
+}
+
+TEST_CASE("release() after an overflow::skip overflow drops the rejected record's bytes",
+          "[framed_stream][release][limit]") {
+    asio::io_context ctx;
+    SECTION("its terminator buffered: what follows it is handed over") {
+        scripted s(script_stream(ctx, {"toolong\r\nnext\r\nrest"}), "\r\n");
+        s.set_record_limit(3, asynchat::overflow::skip);
+        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(s.release() == "next\r\nrest");
+        CHECK(s.buffered_input().empty());
+    }
+    SECTION("its terminator not yet read: nothing is handed over") {
+        scripted s(script_stream(ctx, {"toolong"}), "\r\n");
+        s.set_record_limit(3, asynchat::overflow::skip);
+        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(s.release().empty());
+    }
+    SECTION("a partial terminator of the rejected record is dropped too") {
+        scripted s(script_stream(ctx, {"toolong\r"}), "\r\n");
+        s.set_record_limit(3, asynchat::overflow::skip);
+        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(s.release().empty());
+    }
+    SECTION("the overflowing record ends in the buffered bytes of a later read") {
+        scripted s(script_stream(ctx, {"ok\r\ntoolong", "er\r\nnext"}), "\r\n");
+        s.set_record_limit(3, asynchat::overflow::skip);
+        CHECK(read_one(ctx, s).record == "ok");
+        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(s.release().empty());  // "toolong" was all that had come
     }
 }
 
@@ -583,6 +744,7 @@ TEST_CASE("a second read started while one is pending fails with already_started
     std::optional<read_result> first, second;
     s.async_read_record([&](std::error_code ec, std::string r) { first = read_result{ec, r}; });
     s.async_read_record([&](std::error_code ec, std::string r) { second = read_result{ec, r}; });
+    CHECK(!second);  // never inside the initiating call, even for misuse
     CHECK_THROWS_AS(s.release(), std::logic_error);
     REQUIRE(test::run_until(ctx, [&] { return second.has_value(); }));
     CHECK(second->ec == asio::error::already_started);
@@ -612,7 +774,8 @@ struct unix_pair {
 
 // Starts a read bound to `signal`, lets it block in read_some, cancels it.
 read_result cancelled_read(asio::io_context& ctx, asynchat::framed_stream<unix_socket>& s,
-                           asio::cancellation_type type) {
+                           asio::cancellation_type type,
+                           const std::function<void()>& before_cancel = nullptr) {
     asio::cancellation_signal signal;
     std::optional<read_result> r;
     s.async_read_record(asio::bind_cancellation_slot(
@@ -620,6 +783,7 @@ read_result cancelled_read(asio::io_context& ctx, asynchat::framed_stream<unix_s
     ctx.poll();  // take what has arrived; then the read waits for more
     ctx.restart();
     REQUIRE(!r);
+    if (before_cancel) before_cancel();
     signal.emit(type);
     REQUIRE(test::run_until(ctx, [&] { return r.has_value(); }));
     return *r;
@@ -657,6 +821,34 @@ TEST_CASE("cancelling a pending read loses no bytes", "[framed_stream][cancel]")
         CHECK(read_one(ctx, s).record == "abcdefghij");
         s.set_terminator(asynchat::none);
         CHECK(read_one(ctx, s).record == "KLM");
+    }
+    SECTION("a terminator set while the read is pending is kept, a string replaced by a count") {
+        s.set_terminator("\r\n");
+        asio::write(p.peer, asio::buffer(std::string("abc")));
+        auto r = cancelled_read(ctx, s, type, [&] { s.set_terminator(10); });
+        CHECK(r.ec == asio::error::operation_aborted);
+        CHECK(s.get_terminator() == asynchat::terminator(10));
+        CHECK(s.buffered_input() == "abc");
+        asio::write(p.peer, asio::buffer(std::string("defghijXYZ")));
+        CHECK(read_one(ctx, s).record == "abcdefghij");
+    }
+    SECTION("a terminator set while the read is pending is kept, a count replaced by a count") {
+        s.set_terminator(10);
+        asio::write(p.peer, asio::buffer(std::string("abcd")));
+        auto r = cancelled_read(ctx, s, type, [&] { s.set_terminator(3); });
+        CHECK(r.ec == asio::error::operation_aborted);
+        CHECK(s.get_terminator() == asynchat::terminator(3));
+        CHECK(read_one(ctx, s).record == "abc");
+        CHECK(s.buffered_input() == "d");
+    }
+    SECTION("a terminator set while the read is pending is kept, a count replaced by a string") {
+        s.set_terminator(10);
+        asio::write(p.peer, asio::buffer(std::string("abcd")));
+        auto r = cancelled_read(ctx, s, type, [&] { s.set_terminator("\n"); });
+        CHECK(r.ec == asio::error::operation_aborted);
+        CHECK(s.get_terminator() == asynchat::terminator("\n"));
+        asio::write(p.peer, asio::buffer(std::string("ef\n")));
+        CHECK(read_one(ctx, s).record == "abcdef");
     }
     SECTION("nothing received yet; the stream stays usable") {
         s.set_terminator("\n");

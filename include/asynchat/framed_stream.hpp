@@ -89,11 +89,17 @@ public:
     /// Sets what ends the next record: a string, a byte count or
     /// `asynchat::none` (see `terminator`). Takes effect for the bytes already
     /// buffered. Call it between reads: a terminator changed while a read is
-    /// pending applies from the next framing step of that read.
-    void set_terminator(terminator t) { framer_.set_terminator(std::move(t)); }
+    /// pending applies from the next framing step of that read, and is the
+    /// one a cancellation of that read leaves (the bytes the read took are
+    /// then framed again under it).
+    void set_terminator(terminator t) {
+        if (busy_) start_count_ = t.is_count() ? t.count() : 0;  // what a cancel restores
+        framer_.set_terminator(std::move(t));
+    }
 
     /// The current terminator. A count is lowered while a record is read, and
-    /// is 0 after its record (as in CPython); a cancelled read restores it.
+    /// is 0 after its record (as in CPython); a cancelled read restores it to
+    /// the value last set.
     [[nodiscard]] const terminator& get_terminator() const noexcept {
         return framer_.get_terminator();
     }
@@ -108,7 +114,10 @@ public:
     /// - `overflow::skip`: the next read skips the rest of the record through
     ///   the next terminator and returns the record after it. Only a non-empty
     ///   string terminator can be skipped to; otherwise this is `close`.
-    /// With a falsy terminator the limit bounds the bytes one read returns.
+    /// With a falsy terminator (`none`, `""`, `0`) the limit bounds the bytes
+    /// one read returns: at most `bytes` (never an error when `bytes` > 0),
+    /// the rest stays buffered for the next read, so the outcome does not
+    /// depend on how the stream was cut.
     void set_record_limit(std::size_t bytes, overflow policy = overflow::close) noexcept {
         framer_.set_record_limit(bytes);
         policy_ = policy;
@@ -124,7 +133,11 @@ public:
     /// Returns and removes `buffered_input()`: for a protocol switch (STARTTLS,
     /// an upgrade to another parser), where the bytes the peer sent after the
     /// switching record belong to the next reader. The terminator and limit
-    /// are kept.
+    /// are kept. After an `overflow::skip` overflow, the bytes of the rejected
+    /// record are not handed over (as at end of stream): those buffered
+    /// through its terminator are dropped, and all buffered ones if its
+    /// terminator has not arrived (the skip then ends here: the rest of that
+    /// record reaches whoever reads the stream next).
     /// @throws std::logic_error while a read is pending.
     [[nodiscard]] std::string release();
 
@@ -139,6 +152,11 @@ public:
     ///   record (bytes after the last record, a partial terminator included),
     ///   empty if there was none. End of stream is final: later reads fail
     ///   with `eof` and an empty record at once, without reading again.
+    ///   When bytes and an error come in one `async_read_some` completion,
+    ///   the records those bytes complete are returned first; the error is
+    ///   kept for the read that needs more input if it is final (end of
+    ///   stream, a stream error) and dropped if it is not (`would_block`,
+    ///   `try_again`, `operation_aborted`).
     /// - `asynchat::error::record_too_long`: see `set_record_limit()`.
     /// - `asio::error::operation_aborted`: the read was cancelled, through
     ///   the token's cancellation slot (`asio::bind_cancellation_slot`; any
