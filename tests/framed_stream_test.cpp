@@ -634,6 +634,33 @@ TEST_CASE("release() after an overflow::skip overflow drops the rejected record'
     }
 }
 
+TEST_CASE("a moved framed_stream takes the buffered input; the moved-from one is empty and safe",
+          "[framed_stream][move]") {
+    asio::io_context ctx;
+    const bool assign = GENERATE(false, true);
+    INFO((assign ? "move assignment" : "move construction"));
+    scripted s(script_stream(ctx, {"a\nb\nc", "d\n"}), "\n");
+    CHECK(read_one(ctx, s).record == "a");
+    REQUIRE(s.buffered_input() == "b\nc");
+    std::optional<scripted> t;
+    if (assign) {
+        t.emplace(script_stream(ctx, {}), "x");
+        *t = std::move(s);
+    } else {
+        t.emplace(std::move(s));
+    }
+    CHECK(t->buffered_input() == "b\nc");
+    CHECK(read_one(ctx, *t).record == "b");
+    CHECK(read_one(ctx, *t).record == "cd");
+    // The moved-from object: nothing buffered, nothing to release, and a
+    // read fails cleanly (its script_stream was moved from too: end of stream).
+    CHECK(s.buffered_input().empty());
+    CHECK(s.release().empty());
+    auto r = read_one(ctx, s);
+    CHECK(r.ec == asio::error::eof);
+    CHECK(r.record.empty());
+}
+
 // ---------------------------------------------------------------- completion tokens
 
 TEST_CASE("every C++17 completion token reads records", "[framed_stream][tokens]") {
