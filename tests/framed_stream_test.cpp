@@ -92,6 +92,7 @@ private:
 };
 
 using scripted = asynchat::framed_stream<script_stream>;
+using unix_socket = asio::local::stream_protocol::socket;
 
 struct read_result {
     std::error_code ec;
@@ -736,6 +737,57 @@ TEST_CASE("a handler never runs inside async_read_record", "[framed_stream][toke
     CHECK(ran);
 }
 
+TEST_CASE("the handler runs on its associated executor after a real async_read_some",
+          "[framed_stream][tokens]") {
+    asio::io_context ctx, other;
+    unix_socket a(ctx), peer(ctx);
+    asio::local::connect_pair(a, peer);
+    asynchat::framed_stream<unix_socket> s(std::move(a), "\n");
+    auto work = asio::make_work_guard(other);
+    std::optional<read_result> r;
+    bool on_other = false;
+    s.async_read_record(asio::bind_executor(other, [&](std::error_code ec, std::string rec) {
+        on_other = other.get_executor().running_in_this_thread();
+        r = read_result{ec, std::move(rec)};
+    }));
+    ctx.poll();  // nothing has arrived: the read waits in async_read_some
+    ctx.restart();
+    REQUIRE(!r);
+    asio::write(peer, asio::buffer(std::string("line\n")));
+    // The read completes on ctx; its handler must wait for `other`.
+    REQUIRE(test::run_until(ctx, [&] {
+        other.poll();
+        return r.has_value();
+    }));
+    CHECK(on_other);
+    CHECK(!r->ec);
+    CHECK(r->record == "line");
+}
+
+namespace {
+// A stream with get_executor() but no nested executor_type.
+class bare_stream {
+public:
+    explicit bare_stream(script_stream s) : s_(std::move(s)) {}
+    auto get_executor() const noexcept { return s_.get_executor(); }
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return s_.async_read_some(buffers, std::forward<Token>(token));
+    }
+
+private:
+    script_stream s_;
+};
+} // namespace
+
+TEST_CASE("a stream without a nested executor_type", "[framed_stream][tokens]") {
+    asio::io_context ctx;
+    asynchat::framed_stream<bare_stream> s(bare_stream(script_stream(ctx, {"a\nb"})), "\n");
+    static_assert(std::is_same_v<decltype(s)::executor_type, asio::io_context::executor_type>);
+    CHECK(read_one(ctx, s).record == "a");
+    CHECK(s.get_executor() == ctx.get_executor());
+}
+
 TEST_CASE("the appending overload reuses the caller's buffer", "[framed_stream][tokens]") {
     asio::io_context ctx;
     scripted s(script_stream(ctx, {"alpha\nbeta\ngam", "ma\n"}), "\n");
@@ -764,7 +816,6 @@ TEST_CASE("the appending overload reuses the caller's buffer", "[framed_stream][
 TEST_CASE("a second read started while one is pending fails with already_started",
           "[framed_stream][misuse]") {
     asio::io_context ctx;
-    using unix_socket = asio::local::stream_protocol::socket;
     unix_socket a(ctx), b(ctx);
     asio::local::connect_pair(a, b);
     asynchat::framed_stream<unix_socket> s(std::move(a), "\n");
@@ -787,8 +838,6 @@ TEST_CASE("a second read started while one is pending fails with already_started
 // ---------------------------------------------------------------- cancellation
 
 namespace {
-using unix_socket = asio::local::stream_protocol::socket;
-
 struct unix_pair {
     explicit unix_pair(asio::io_context& ctx) : peer(ctx) {
         unix_socket a(ctx);

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 
 namespace asynchat {
 
@@ -53,20 +54,26 @@ struct record_appended;
 /// Threading: like an Asio socket, one `framed_stream` is not thread-safe;
 /// use it from one strand. At most one `async_read_record` may be pending:
 /// a second one started meanwhile completes with `asio::error::already_started`
-/// and leaves the first (and the buffered input) alone. The object must outlive
-/// its pending read and must not be moved while one is pending.
+/// and leaves the first (and the buffered input) alone. Unlike a socket, which
+/// may be destroyed with reads pending, a pending read refers to the
+/// `framed_stream` itself: before destroying or moving one with a read
+/// pending, cancel the read or close the stream and wait for its handler.
 ///
-/// Memory: one input buffer (`read_size` bytes plus a held partial terminator),
-/// reused; the record being built; nothing else. In the steady state a read
-/// allocates only the returned string (none with the appending overload when
-/// the caller's string has room).
+/// Memory: one input buffer (`read_size` bytes plus a held partial terminator,
+/// or more: a cancelled or failed read puts the unfinished record back in
+/// front of the buffered input, which grows to hold it), reused; and a string
+/// for the record being built, which keeps the capacity of the largest record
+/// read so far. In the steady state a read allocates only the returned
+/// string (none with the appending overload when the caller's string has
+/// room; that overload copies each record twice: into the internal string,
+/// then onto the caller's).
 template <class Stream>
 class framed_stream {
 public:
     /// The stream read from (`Stream` without a reference).
     using next_layer_type = std::remove_reference_t<Stream>;
     /// The stream's executor: the default for the completion handlers.
-    using executor_type = typename next_layer_type::executor_type;
+    using executor_type = decltype(std::declval<next_layer_type&>().get_executor());
 
     /// Bytes asked of the stream per `async_read_some` (Python's
     /// `ac_in_buffer_size`).

@@ -294,7 +294,8 @@ template <class Stream>
 template <class Token>
 auto framed_stream<Stream>::async_read_record(Token&& token) {
     return asio::async_compose<Token, void(std::error_code, std::string)>(
-        detail::read_record_op<Stream, detail::record_as_string>(*this, {}), token, stream_);
+        detail::read_record_op<Stream, detail::record_as_string>(*this, {}), token,
+        stream_.get_executor());
 }
 
 template <class Stream>
@@ -302,7 +303,7 @@ template <class Token>
 auto framed_stream<Stream>::async_read_record(std::string& record, Token&& token) {
     return asio::async_compose<Token, void(std::error_code, std::size_t)>(
         detail::read_record_op<Stream, detail::record_appended>(*this, {&record}),
-        token, stream_);
+        token, stream_.get_executor());
 }
 
 } // namespace asynchat
