@@ -1130,4 +1130,44 @@ TEST_CASE("framed_stream over TLS", "[framed_stream][streams][tls]") {
     s.next_layer().next_layer().close();
     REQUIRE(test::run_until(ctx, [&] { return shut; }));
 }
+
+TEST_CASE("STARTTLS: framed_stream<starttls_stream>, release(), then the TLS handshake",
+          "[framed_stream][streams][tls][release]") {
+    using starttls = asynchat::starttls_stream<asio::ip::tcp::socket>;
+    using tls_socket = asio::ssl::stream<asio::ip::tcp::socket>;
+    asio::io_context ctx;
+    asio::ssl::context server_ctx(asio::ssl::context::tls_server);
+    server_ctx.use_certificate_chain_file(ASYNCHAT_TLS_DIR "/cert.pem");
+    server_ctx.use_private_key_file(ASYNCHAT_TLS_DIR "/key.pem", asio::ssl::context::pem);
+    asio::ssl::context client_ctx(asio::ssl::context::tls_client);
+    client_ctx.load_verify_file(ASYNCHAT_TLS_DIR "/cert.pem");
+    client_ctx.set_verify_mode(asio::ssl::verify_peer);
+
+    auto [server, client] = tcp_pair(ctx);
+    asynchat::framed_stream<starttls> s(starttls(std::move(server), server_ctx), "\r\n");
+    tls_socket peer(std::move(client), client_ctx);
+    // The client pipelines: the command, then at once its ClientHello.
+    asio::write(peer.next_layer(), asio::buffer(std::string("STARTTLS\r\n")));
+    int handshakes = 0;
+    peer.async_handshake(asio::ssl::stream_base::client, [&](std::error_code ec) {
+        CHECK(!ec);
+        ++handshakes;
+    });
+    REQUIRE(test::run_until(ctx, [&] { return s.next_layer().next_layer().available() > 10; }));
+    CHECK(read_one(ctx, s).record == "STARTTLS");
+    std::string early = s.release();  // the ClientHello, read with the command
+    REQUIRE(!early.empty());
+    CHECK(early[0] == '\x16');  // a TLS handshake record
+    CHECK(s.buffered_input().empty());
+    s.next_layer().begin_tls(std::move(early));
+    s.next_layer().tls().async_handshake(asio::ssl::stream_base::server, [&](std::error_code ec) {
+        CHECK(!ec);
+        ++handshakes;
+    });
+    REQUIRE(test::run_until(ctx, [&] { return handshakes == 2; }));
+    asio::async_write(peer, asio::buffer("secret\r\nmore\r\n", 14),
+                      [&](std::error_code ec, std::size_t) { CHECK(!ec); });
+    CHECK(read_one(ctx, s).record == "secret");
+    CHECK(read_one(ctx, s).record == "more");
+}
 #endif
