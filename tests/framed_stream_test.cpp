@@ -92,6 +92,7 @@ private:
 };
 
 using scripted = asynchat::framed_stream<script_stream>;
+using unix_socket = asio::local::stream_protocol::socket;
 
 struct read_result {
     std::error_code ec;
@@ -361,6 +362,89 @@ TEST_CASE("another stream error keeps the unfinished record buffered", "[framed_
     CHECK(s.release() == "f\r");
 }
 
+namespace {
+// A stream whose each read_some completes with scripted bytes AND an error
+// together, as a real stream may (bytes, then eof, in one completion).
+struct piece {
+    std::string bytes;
+    std::error_code ec;
+};
+class piece_stream {
+public:
+    using executor_type = asio::io_context::executor_type;
+    piece_stream(asio::io_context& ctx, std::vector<piece> pieces)
+        : ex_(ctx.get_executor()), pieces_(pieces.rbegin(), pieces.rend()) {}
+    executor_type get_executor() const noexcept { return ex_; }
+    std::size_t reads_started = 0;
+
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
+            [this](auto handler, asio::mutable_buffer b) {
+                ++reads_started;
+                piece p{"", asio::error::eof};
+                if (!pieces_.empty()) {
+                    p = std::move(pieces_.back());
+                    pieces_.pop_back();
+                }
+                REQUIRE(p.bytes.size() <= b.size());
+                std::memcpy(b.data(), p.bytes.data(), p.bytes.size());
+                asio::post(ex_, [h = std::move(handler), ec = p.ec, n = p.bytes.size()]() mutable {
+                    std::move(h)(ec, n);
+                });
+            },
+            token, asio::mutable_buffer(*asio::buffer_sequence_begin(buffers)));
+    }
+
+private:
+    executor_type ex_;
+    std::vector<piece> pieces_;  // reversed: the next read at the back
+};
+} // namespace
+
+TEST_CASE("bytes and an error in one read_some completion", "[framed_stream][eof]") {
+    asio::io_context ctx;
+    using framed = asynchat::framed_stream<piece_stream>;
+    SECTION("end of stream with the bytes: the records, then eof, without reading again") {
+        framed s(piece_stream(ctx, {{"a\nb", asio::error::eof}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).record == "a");
+        auto r = read_one(ctx, s);
+        CHECK(r.ec == asio::error::eof);
+        CHECK(r.record == "b");
+        CHECK(s.next_layer().reads_started == 1);
+    }
+    SECTION("a stream error with the bytes: the records, then the error, without reading again") {
+        framed s(piece_stream(ctx, {{"a\nb", asio::error::connection_reset}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).record == "a");
+        auto r = read_one(ctx, s);
+        CHECK(r.ec == asio::error::connection_reset);
+        CHECK(r.record.empty());
+        CHECK(s.buffered_input() == "b");
+        CHECK(s.next_layer().reads_started == 1);
+    }
+    SECTION("would_block or try_again with the bytes is not an error") {
+        const std::error_code transient =
+            GENERATE(std::error_code(asio::error::would_block), std::error_code(asio::error::try_again));
+        framed s(piece_stream(ctx, {{"a\nb\n", transient}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).record == "a");
+        CHECK(read_one(ctx, s).record == "b");
+        CHECK(read_one(ctx, s).record == "c");
+        CHECK(read_one(ctx, s).ec == asio::error::eof);
+    }
+    SECTION("operation_aborted with a whole record: the record; the next read is not cancelled") {
+        framed s(piece_stream(ctx, {{"a\nb\n", asio::error::operation_aborted}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).record == "a");
+        CHECK(read_one(ctx, s).record == "b");
+        CHECK(read_one(ctx, s).record == "c");
+    }
+    SECTION("operation_aborted with part of a record: aborted, the bytes kept") {
+        framed s(piece_stream(ctx, {{"ab", asio::error::operation_aborted}, {"c\n", {}}}), "\n");
+        CHECK(read_one(ctx, s).ec == asio::error::operation_aborted);
+        CHECK(s.buffered_input() == "ab");
+        CHECK(read_one(ctx, s).record == "abc");
+    }
+}
+
 // ---------------------------------------------------------------- record limit
 
 TEST_CASE("set_record_limit fails the read with record_too_long", "[framed_stream][limit]") {
@@ -407,7 +491,9 @@ TEST_CASE("record limit with a count or no terminator, and at end of stream whil
         s.set_record_limit(4);
         CHECK(read_one(ctx, s).record == "abcd");
         CHECK(read_one(ctx, s).record == "efgh");
-        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(read_one(ctx, s).record == "ijkl");  // at most the limit; the rest stays buffered
+        CHECK(s.buffered_input() == "m");
+        CHECK(read_one(ctx, s).record == "m");
     }
     SECTION("eof while skipping: no unfinished record is made of the skipped bytes") {
         scripted s(script_stream(ctx, {"toolong\r"}), "\r\n");
@@ -416,6 +502,51 @@ TEST_CASE("record limit with a count or no terminator, and at end of stream whil
         auto r = read_one(ctx, s);
         CHECK(r.ec == asio::error::eof);
         CHECK(r.record.empty());
+    }
+}
+
+TEST_CASE("a falsy terminator with a record limit: reads do not depend on how the stream is cut",
+          "[framed_stream][limit]") {
+    asio::io_context ctx;
+    const std::string stream = "abcdefghijklmnopq";
+    const asynchat::terminator falsy = GENERATE(asynchat::terminator(asynchat::none),
+                                                asynchat::terminator(""), asynchat::terminator(0));
+    const auto policy = GENERATE(asynchat::overflow::close, asynchat::overflow::skip);
+    for (std::size_t limit : {1, 3, 4, 5, 16, 17, 40}) {
+        for (const auto& sizes : std::vector<std::vector<std::size_t>>{{}, {1}, {2, 3}, {4}, {8}, {5, 7}}) {
+            INFO("limit " << limit << " cut " << sizes.size());
+            scripted s(script_stream(ctx, cut(stream, sizes)), falsy);
+            s.set_record_limit(limit, policy);
+            std::string got;
+            read_result r;
+            while (!(r = read_one(ctx, s)).ec) {
+                CHECK(!r.record.empty());
+                CHECK(r.record.size() <= limit);
+                got += r.record;
+            }
+            CHECK(r.ec == asio::error::eof);
+            CHECK(r.record.empty());
+            CHECK(got == stream);
+        }
+    }
+    SECTION("limit 0: every read fails, however the stream is cut") {
+        for (const auto& sizes : std::vector<std::vector<std::size_t>>{{}, {1}, {4}}) {
+            scripted s(script_stream(ctx, cut(stream, sizes)), falsy);
+            s.set_record_limit(0, policy);
+            CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+            CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        }
+    }
+    SECTION("after a line, the bytes buffered behind it are returned limit by limit") {
+        scripted s(script_stream(ctx, {"cmd\nabcdefghij"}), "\n");
+        s.set_record_limit(4, policy);
+        CHECK(read_one(ctx, s).record == "cmd");
+        s.set_terminator(falsy);
+        CHECK(read_one(ctx, s).record == "abcd");
+        CHECK(read_one(ctx, s).record == "efgh");
+        CHECK(read_one(ctx, s).record == "ij");
+        s.set_terminator("\n");
+        CHECK(read_one(ctx, s).ec == asio::error::eof);
     }
 }
 
@@ -471,6 +602,64 @@ TEST_CASE("release() hands over the bytes past the last record, after a terminat
         s.set_terminator("\r\n");
         CHECK(s.release() == "\x16\x03\x01\r");
     }
+}
+
+TEST_CASE("release() after an overflow::skip overflow drops the rejected record's bytes",
+          "[framed_stream][release][limit]") {
+    asio::io_context ctx;
+    SECTION("its terminator buffered: what follows it is handed over") {
+        scripted s(script_stream(ctx, {"toolong\r\nnext\r\nrest"}), "\r\n");
+        s.set_record_limit(3, asynchat::overflow::skip);
+        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(s.release() == "next\r\nrest");
+        CHECK(s.buffered_input().empty());
+    }
+    SECTION("its terminator not yet read: nothing is handed over") {
+        scripted s(script_stream(ctx, {"toolong"}), "\r\n");
+        s.set_record_limit(3, asynchat::overflow::skip);
+        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(s.release().empty());
+    }
+    SECTION("a partial terminator of the rejected record is dropped too") {
+        scripted s(script_stream(ctx, {"toolong\r"}), "\r\n");
+        s.set_record_limit(3, asynchat::overflow::skip);
+        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(s.release().empty());
+    }
+    SECTION("the overflowing record ends in the buffered bytes of a later read") {
+        scripted s(script_stream(ctx, {"ok\r\ntoolong", "er\r\nnext"}), "\r\n");
+        s.set_record_limit(3, asynchat::overflow::skip);
+        CHECK(read_one(ctx, s).record == "ok");
+        CHECK(read_one(ctx, s).ec == asynchat::error::record_too_long);
+        CHECK(s.release().empty());  // "toolong" was all that had come
+    }
+}
+
+TEST_CASE("a moved framed_stream takes the buffered input; the moved-from one is empty and safe",
+          "[framed_stream][move]") {
+    asio::io_context ctx;
+    const bool assign = GENERATE(false, true);
+    INFO((assign ? "move assignment" : "move construction"));
+    scripted s(script_stream(ctx, {"a\nb\nc", "d\n"}), "\n");
+    CHECK(read_one(ctx, s).record == "a");
+    REQUIRE(s.buffered_input() == "b\nc");
+    std::optional<scripted> t;
+    if (assign) {
+        t.emplace(script_stream(ctx, {}), "x");
+        *t = std::move(s);
+    } else {
+        t.emplace(std::move(s));
+    }
+    CHECK(t->buffered_input() == "b\nc");
+    CHECK(read_one(ctx, *t).record == "b");
+    CHECK(read_one(ctx, *t).record == "cd");
+    // The moved-from object: nothing buffered, nothing to release, and a
+    // read fails cleanly (its script_stream was moved from too: end of stream).
+    CHECK(s.buffered_input().empty());
+    CHECK(s.release().empty());
+    auto r = read_one(ctx, s);
+    CHECK(r.ec == asio::error::eof);
+    CHECK(r.record.empty());
 }
 
 // ---------------------------------------------------------------- completion tokens
@@ -548,6 +737,57 @@ TEST_CASE("a handler never runs inside async_read_record", "[framed_stream][toke
     CHECK(ran);
 }
 
+TEST_CASE("the handler runs on its associated executor after a real async_read_some",
+          "[framed_stream][tokens]") {
+    asio::io_context ctx, other;
+    unix_socket a(ctx), peer(ctx);
+    asio::local::connect_pair(a, peer);
+    asynchat::framed_stream<unix_socket> s(std::move(a), "\n");
+    auto work = asio::make_work_guard(other);
+    std::optional<read_result> r;
+    bool on_other = false;
+    s.async_read_record(asio::bind_executor(other, [&](std::error_code ec, std::string rec) {
+        on_other = other.get_executor().running_in_this_thread();
+        r = read_result{ec, std::move(rec)};
+    }));
+    ctx.poll();  // nothing has arrived: the read waits in async_read_some
+    ctx.restart();
+    REQUIRE(!r);
+    asio::write(peer, asio::buffer(std::string("line\n")));
+    // The read completes on ctx; its handler must wait for `other`.
+    REQUIRE(test::run_until(ctx, [&] {
+        other.poll();
+        return r.has_value();
+    }));
+    CHECK(on_other);
+    CHECK(!r->ec);
+    CHECK(r->record == "line");
+}
+
+namespace {
+// A stream with get_executor() but no nested executor_type.
+class bare_stream {
+public:
+    explicit bare_stream(script_stream s) : s_(std::move(s)) {}
+    auto get_executor() const noexcept { return s_.get_executor(); }
+    template <class MutableBuffers, class Token>
+    auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+        return s_.async_read_some(buffers, std::forward<Token>(token));
+    }
+
+private:
+    script_stream s_;
+};
+} // namespace
+
+TEST_CASE("a stream without a nested executor_type", "[framed_stream][tokens]") {
+    asio::io_context ctx;
+    asynchat::framed_stream<bare_stream> s(bare_stream(script_stream(ctx, {"a\nb"})), "\n");
+    static_assert(std::is_same_v<decltype(s)::executor_type, asio::io_context::executor_type>);
+    CHECK(read_one(ctx, s).record == "a");
+    CHECK(s.get_executor() == ctx.get_executor());
+}
+
 TEST_CASE("the appending overload reuses the caller's buffer", "[framed_stream][tokens]") {
     asio::io_context ctx;
     scripted s(script_stream(ctx, {"alpha\nbeta\ngam", "ma\n"}), "\n");
@@ -576,13 +816,13 @@ TEST_CASE("the appending overload reuses the caller's buffer", "[framed_stream][
 TEST_CASE("a second read started while one is pending fails with already_started",
           "[framed_stream][misuse]") {
     asio::io_context ctx;
-    using unix_socket = asio::local::stream_protocol::socket;
     unix_socket a(ctx), b(ctx);
     asio::local::connect_pair(a, b);
     asynchat::framed_stream<unix_socket> s(std::move(a), "\n");
     std::optional<read_result> first, second;
     s.async_read_record([&](std::error_code ec, std::string r) { first = read_result{ec, r}; });
     s.async_read_record([&](std::error_code ec, std::string r) { second = read_result{ec, r}; });
+    CHECK(!second);  // never inside the initiating call, even for misuse
     CHECK_THROWS_AS(s.release(), std::logic_error);
     REQUIRE(test::run_until(ctx, [&] { return second.has_value(); }));
     CHECK(second->ec == asio::error::already_started);
@@ -598,8 +838,6 @@ TEST_CASE("a second read started while one is pending fails with already_started
 // ---------------------------------------------------------------- cancellation
 
 namespace {
-using unix_socket = asio::local::stream_protocol::socket;
-
 struct unix_pair {
     explicit unix_pair(asio::io_context& ctx) : peer(ctx) {
         unix_socket a(ctx);
@@ -612,7 +850,8 @@ struct unix_pair {
 
 // Starts a read bound to `signal`, lets it block in read_some, cancels it.
 read_result cancelled_read(asio::io_context& ctx, asynchat::framed_stream<unix_socket>& s,
-                           asio::cancellation_type type) {
+                           asio::cancellation_type type,
+                           const std::function<void()>& before_cancel = nullptr) {
     asio::cancellation_signal signal;
     std::optional<read_result> r;
     s.async_read_record(asio::bind_cancellation_slot(
@@ -620,6 +859,7 @@ read_result cancelled_read(asio::io_context& ctx, asynchat::framed_stream<unix_s
     ctx.poll();  // take what has arrived; then the read waits for more
     ctx.restart();
     REQUIRE(!r);
+    if (before_cancel) before_cancel();
     signal.emit(type);
     REQUIRE(test::run_until(ctx, [&] { return r.has_value(); }));
     return *r;
@@ -657,6 +897,34 @@ TEST_CASE("cancelling a pending read loses no bytes", "[framed_stream][cancel]")
         CHECK(read_one(ctx, s).record == "abcdefghij");
         s.set_terminator(asynchat::none);
         CHECK(read_one(ctx, s).record == "KLM");
+    }
+    SECTION("a terminator set while the read is pending is kept, a string replaced by a count") {
+        s.set_terminator("\r\n");
+        asio::write(p.peer, asio::buffer(std::string("abc")));
+        auto r = cancelled_read(ctx, s, type, [&] { s.set_terminator(10); });
+        CHECK(r.ec == asio::error::operation_aborted);
+        CHECK(s.get_terminator() == asynchat::terminator(10));
+        CHECK(s.buffered_input() == "abc");
+        asio::write(p.peer, asio::buffer(std::string("defghijXYZ")));
+        CHECK(read_one(ctx, s).record == "abcdefghij");
+    }
+    SECTION("a terminator set while the read is pending is kept, a count replaced by a count") {
+        s.set_terminator(10);
+        asio::write(p.peer, asio::buffer(std::string("abcd")));
+        auto r = cancelled_read(ctx, s, type, [&] { s.set_terminator(3); });
+        CHECK(r.ec == asio::error::operation_aborted);
+        CHECK(s.get_terminator() == asynchat::terminator(3));
+        CHECK(read_one(ctx, s).record == "abc");
+        CHECK(s.buffered_input() == "d");
+    }
+    SECTION("a terminator set while the read is pending is kept, a count replaced by a string") {
+        s.set_terminator(10);
+        asio::write(p.peer, asio::buffer(std::string("abcd")));
+        auto r = cancelled_read(ctx, s, type, [&] { s.set_terminator("\n"); });
+        CHECK(r.ec == asio::error::operation_aborted);
+        CHECK(s.get_terminator() == asynchat::terminator("\n"));
+        asio::write(p.peer, asio::buffer(std::string("ef\n")));
+        CHECK(read_one(ctx, s).record == "abcdef");
     }
     SECTION("nothing received yet; the stream stays usable") {
         s.set_terminator("\n");
@@ -861,5 +1129,45 @@ TEST_CASE("framed_stream over TLS", "[framed_stream][streams][tls]") {
     CHECK(r.record == "end");
     s.next_layer().next_layer().close();
     REQUIRE(test::run_until(ctx, [&] { return shut; }));
+}
+
+TEST_CASE("STARTTLS: framed_stream<starttls_stream>, release(), then the TLS handshake",
+          "[framed_stream][streams][tls][release]") {
+    using starttls = asynchat::starttls_stream<asio::ip::tcp::socket>;
+    using tls_socket = asio::ssl::stream<asio::ip::tcp::socket>;
+    asio::io_context ctx;
+    asio::ssl::context server_ctx(asio::ssl::context::tls_server);
+    server_ctx.use_certificate_chain_file(ASYNCHAT_TLS_DIR "/cert.pem");
+    server_ctx.use_private_key_file(ASYNCHAT_TLS_DIR "/key.pem", asio::ssl::context::pem);
+    asio::ssl::context client_ctx(asio::ssl::context::tls_client);
+    client_ctx.load_verify_file(ASYNCHAT_TLS_DIR "/cert.pem");
+    client_ctx.set_verify_mode(asio::ssl::verify_peer);
+
+    auto [server, client] = tcp_pair(ctx);
+    asynchat::framed_stream<starttls> s(starttls(std::move(server), server_ctx), "\r\n");
+    tls_socket peer(std::move(client), client_ctx);
+    // The client pipelines: the command, then at once its ClientHello.
+    asio::write(peer.next_layer(), asio::buffer(std::string("STARTTLS\r\n")));
+    int handshakes = 0;
+    peer.async_handshake(asio::ssl::stream_base::client, [&](std::error_code ec) {
+        CHECK(!ec);
+        ++handshakes;
+    });
+    REQUIRE(test::run_until(ctx, [&] { return s.next_layer().next_layer().available() > 10; }));
+    CHECK(read_one(ctx, s).record == "STARTTLS");
+    std::string early = s.release();  // the ClientHello, read with the command
+    REQUIRE(!early.empty());
+    CHECK(early[0] == '\x16');  // a TLS handshake record
+    CHECK(s.buffered_input().empty());
+    s.next_layer().begin_tls(std::move(early));
+    s.next_layer().tls().async_handshake(asio::ssl::stream_base::server, [&](std::error_code ec) {
+        CHECK(!ec);
+        ++handshakes;
+    });
+    REQUIRE(test::run_until(ctx, [&] { return handshakes == 2; }));
+    asio::async_write(peer, asio::buffer("secret\r\nmore\r\n", 14),
+                      [&](std::error_code ec, std::size_t) { CHECK(!ec); });
+    CHECK(read_one(ctx, s).record == "secret");
+    CHECK(read_one(ctx, s).record == "more");
 }
 #endif

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -335,4 +336,68 @@ TEST_CASE("shrink_to_fit frees an idle framer's buffer", "[framer]") {
     CHECK(f.capacity() == 0);
     f.feed("de\n", r);
     CHECK(r.records == std::vector<std::string>{"abc", "de"});
+}
+
+namespace {
+// A recorder that skips overflowing records.
+struct skipping_recorder : recorder {
+    asynchat::overflow record_too_long(std::size_t) { return asynchat::overflow::skip; }
+};
+
+// A moved-from framer is empty and usable: nothing buffered, no memory, no
+// record in progress, not skipping; it frames new input from scratch.
+void check_moved_from(framer& from) {
+    CHECK(from.buffered().empty());
+    CHECK(from.received().empty());
+    CHECK(from.capacity() == 0);
+    CHECK(!from.record_in_progress());
+    CHECK(!from.skipping());
+    from.set_terminator("\n");
+    recorder r;
+    from.feed("x\ny", r);
+    CHECK(r.records == std::vector<std::string>{"x"});
+    CHECK(from.buffered().empty());
+    CHECK(from.record_in_progress());
+}
+} // namespace
+
+TEST_CASE("a moved framer takes the buffered input and leaves the source empty and usable",
+          "[framer][move]") {
+    const bool assign = GENERATE(false, true);
+    INFO((assign ? "move assignment" : "move construction"));
+    auto moved = [assign](framer& f) {
+        std::optional<framer> g;
+        if (assign) {
+            g.emplace("x");
+            *g = std::move(f);
+        } else {
+            g.emplace(std::move(f));
+        }
+        return g;
+    };
+    {
+        SECTION("a partial terminator and a record in progress") {
+            framer f("\r\n");
+            recorder r;
+            f.feed("abc\r\nde\r", r);
+            CHECK(f.buffered() == "\r");
+            auto g = moved(f);
+            CHECK(g->buffered() == "\r");
+            CHECK(g->record_in_progress());
+            recorder r2;
+            g->feed("\nf\r\n", r2);
+            CHECK(r2.records == std::vector<std::string>{"", "f"});
+            check_moved_from(f);
+        }
+        SECTION("skipping an overflowing record") {
+            framer f("\n");
+            f.set_record_limit(2);
+            skipping_recorder r;
+            f.feed("toolong", r);
+            REQUIRE(f.skipping());
+            auto g = moved(f);
+            CHECK(g->skipping());
+            check_moved_from(f);
+        }
+    }
 }

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 
 namespace asynchat {
 
@@ -53,20 +54,26 @@ struct record_appended;
 /// Threading: like an Asio socket, one `framed_stream` is not thread-safe;
 /// use it from one strand. At most one `async_read_record` may be pending:
 /// a second one started meanwhile completes with `asio::error::already_started`
-/// and leaves the first (and the buffered input) alone. The object must outlive
-/// its pending read and must not be moved while one is pending.
+/// and leaves the first (and the buffered input) alone. Unlike a socket, which
+/// may be destroyed with reads pending, a pending read refers to the
+/// `framed_stream` itself: before destroying or moving one with a read
+/// pending, cancel the read or close the stream and wait for its handler.
 ///
-/// Memory: one input buffer (`read_size` bytes plus a held partial terminator),
-/// reused; the record being built; nothing else. In the steady state a read
-/// allocates only the returned string (none with the appending overload when
-/// the caller's string has room).
+/// Memory: one input buffer (`read_size` bytes plus a held partial terminator,
+/// or more: a cancelled or failed read puts the unfinished record back in
+/// front of the buffered input, which grows to hold it), reused; and a string
+/// for the record being built, which keeps the capacity of the largest record
+/// read so far. In the steady state a read allocates only the returned
+/// string (none with the appending overload when the caller's string has
+/// room; that overload copies each record twice: into the internal string,
+/// then onto the caller's).
 template <class Stream>
 class framed_stream {
 public:
     /// The stream read from (`Stream` without a reference).
     using next_layer_type = std::remove_reference_t<Stream>;
     /// The stream's executor: the default for the completion handlers.
-    using executor_type = typename next_layer_type::executor_type;
+    using executor_type = decltype(std::declval<next_layer_type&>().get_executor());
 
     /// Bytes asked of the stream per `async_read_some` (Python's
     /// `ac_in_buffer_size`).
@@ -89,11 +96,17 @@ public:
     /// Sets what ends the next record: a string, a byte count or
     /// `asynchat::none` (see `terminator`). Takes effect for the bytes already
     /// buffered. Call it between reads: a terminator changed while a read is
-    /// pending applies from the next framing step of that read.
-    void set_terminator(terminator t) { framer_.set_terminator(std::move(t)); }
+    /// pending applies from the next framing step of that read, and is the
+    /// one a cancellation of that read leaves (the bytes the read took are
+    /// then framed again under it).
+    void set_terminator(terminator t) {
+        if (busy_) start_count_ = t.is_count() ? t.count() : 0;  // what a cancel restores
+        framer_.set_terminator(std::move(t));
+    }
 
     /// The current terminator. A count is lowered while a record is read, and
-    /// is 0 after its record (as in CPython); a cancelled read restores it.
+    /// is 0 after its record (as in CPython); a cancelled read restores it to
+    /// the value last set.
     [[nodiscard]] const terminator& get_terminator() const noexcept {
         return framer_.get_terminator();
     }
@@ -108,7 +121,10 @@ public:
     /// - `overflow::skip`: the next read skips the rest of the record through
     ///   the next terminator and returns the record after it. Only a non-empty
     ///   string terminator can be skipped to; otherwise this is `close`.
-    /// With a falsy terminator the limit bounds the bytes one read returns.
+    /// With a falsy terminator (`none`, `""`, `0`) the limit bounds the bytes
+    /// one read returns: at most `bytes` (never an error when `bytes` > 0),
+    /// the rest stays buffered for the next read, so the outcome does not
+    /// depend on how the stream was cut.
     void set_record_limit(std::size_t bytes, overflow policy = overflow::close) noexcept {
         framer_.set_record_limit(bytes);
         policy_ = policy;
@@ -124,7 +140,11 @@ public:
     /// Returns and removes `buffered_input()`: for a protocol switch (STARTTLS,
     /// an upgrade to another parser), where the bytes the peer sent after the
     /// switching record belong to the next reader. The terminator and limit
-    /// are kept.
+    /// are kept. After an `overflow::skip` overflow, the bytes of the rejected
+    /// record are not handed over (as at end of stream): those buffered
+    /// through its terminator are dropped, and all buffered ones if its
+    /// terminator has not arrived (the skip then ends here: the rest of that
+    /// record reaches whoever reads the stream next).
     /// @throws std::logic_error while a read is pending.
     [[nodiscard]] std::string release();
 
@@ -139,6 +159,11 @@ public:
     ///   record (bytes after the last record, a partial terminator included),
     ///   empty if there was none. End of stream is final: later reads fail
     ///   with `eof` and an empty record at once, without reading again.
+    ///   When bytes and an error come in one `async_read_some` completion,
+    ///   the records those bytes complete are returned first; the error is
+    ///   kept for the read that needs more input if it is final (end of
+    ///   stream, a stream error) and dropped if it is not (`would_block`,
+    ///   `try_again`, `operation_aborted`).
     /// - `asynchat::error::record_too_long`: see `set_record_limit()`.
     /// - `asio::error::operation_aborted`: the read was cancelled, through
     ///   the token's cancellation slot (`asio::bind_cancellation_slot`; any

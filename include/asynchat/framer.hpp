@@ -96,11 +96,15 @@ public:
     /// A framer that starts with terminator `t`.
     explicit framer(terminator t) noexcept : terminator_(std::move(t)) { refresh(); }
 
+    /// Moving takes the input buffer and framing state; the moved-from framer
+    /// holds no input, no memory and no record in progress (set a terminator
+    /// before using it again).
     framer(framer&& o) noexcept
         : terminator_(std::move(o.terminator_)), data_(std::move(o.data_)), capacity_(o.capacity_),
           begin_(o.begin_), end_(o.end_), limit_(o.limit_), record_bytes_(o.record_bytes_),
           skipping_(o.skipping_) {
         refresh();  // needle_ viewed the other framer's terminator
+        o.reset_input();
     }
     framer& operator=(framer&& o) noexcept {
         terminator_ = std::move(o.terminator_);
@@ -112,6 +116,7 @@ public:
         record_bytes_ = o.record_bytes_;
         skipping_ = o.skipping_;
         refresh();
+        if (&o != this) o.reset_input();
         return *this;
     }
     framer(const framer&) = delete;
@@ -322,6 +327,14 @@ private:
             mode_ = mode::string;
             needle_ = terminator_.string();
         }
+    }
+
+    // A moved-from framer: no input, no memory, no record in progress.
+    void reset_input() noexcept {
+        data_.reset();
+        capacity_ = begin_ = end_ = record_bytes_ = 0;
+        skipping_ = false;
+        refresh();  // the terminator was moved from
     }
 
     // True if passing `more` bytes would take the record past the limit.

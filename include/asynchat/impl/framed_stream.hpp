@@ -42,10 +42,26 @@ auto framed_stream<Stream>::get_executor() noexcept -> executor_type {
     return stream_.get_executor();
 }
 
+// Frames nothing: lets the framer finish skipping a rejected record through
+// the buffered input, and stops as soon as the skip is over.
+struct framed_stream_skip_only {
+    const framer& f;
+    void collect_incoming_data(std::string_view) noexcept {}
+    void found_terminator() noexcept {}
+    bool framing_paused() const noexcept { return !f.skipping(); }
+};
+
 template <class Stream>
 std::string framed_stream<Stream>::release() {
     if (busy_)
         throw std::logic_error("asynchat::framed_stream::release: a read is pending");
+    if (framer_.skipping()) {
+        // The bytes of a record rejected by overflow::skip are not handed
+        // over, as at end of stream: drop them through its terminator.
+        framed_stream_skip_only k{framer_};
+        framer_.process(k);
+        if (framer_.skipping()) framer_.discard();  // its terminator has not come
+    }
     std::string bytes(framer_.buffered());
     framer_.discard();
     return bytes;
@@ -55,7 +71,21 @@ template <class Stream>
 auto framed_stream<Stream>::frame() -> outcome {
     found_ = too_long_ = false;
     sink k{*this};
-    framer_.process(k);
+    const std::size_t limit = framer_.record_limit();
+    const std::size_t available = framer_.buffered().size();
+    if (!framer_.get_terminator() && limit != no_limit && partial_.size() < limit &&
+        available > limit - partial_.size()) {
+        // A falsy terminator with a limit: a read returns at most `limit`
+        // bytes and leaves the rest buffered, however the stream was cut. The
+        // framer passes all it has in that mode, so frame this one record as
+        // a count, then put the terminator back.
+        terminator falsy = framer_.get_terminator();  // none, "" or 0: no allocation
+        framer_.set_terminator(limit - partial_.size());
+        framer_.process(k);  // ends the record, or overflows (a limit lowered mid-read)
+        framer_.set_terminator(std::move(falsy));
+    } else {
+        framer_.process(k);
+    }
     if (too_long_) {
         partial_.clear();
         if (!framer_.skipping()) dropped_ = true;  // overflow::close: the framer dropped the input
@@ -192,15 +222,17 @@ private:
         if (n != 0) {
             const auto o = s_->frame();
             if (o != framed_stream<Stream>::outcome::need_input) {
-                // The error (end of stream, say) is for the next read.
-                if (ec) s_->deferred_ = ec;
+                // A final error (end of stream, a stream error) is for the
+                // next read; a transient one (would_block) or a cancellation
+                // is not: this read succeeded.
+                if (is_final(ec)) s_->deferred_ = ec;
                 result_ = o == framed_stream<Stream>::outcome::too_long
                               ? make_error_code(error::record_too_long)
                               : std::error_code();
                 return finish(self);
             }
         }
-        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+        if (ec && !is_transient(ec)) {
             settle(ec);  // would_block: nothing to read yet, as async_chat ignores it
             return finish(self);
         }
@@ -209,6 +241,14 @@ private:
             return finish(self);
         }
         read_some(self);
+    }
+
+    static bool is_transient(std::error_code ec) noexcept {
+        return ec == asio::error::would_block || ec == asio::error::try_again;
+    }
+    // An error that settle() makes final: end of stream or a stream error.
+    static bool is_final(std::error_code ec) noexcept {
+        return ec && !is_transient(ec) && ec != asio::error::operation_aborted;
     }
 
     // The read ends with `ec` and no record. Only a cancellation leaves the
@@ -254,7 +294,8 @@ template <class Stream>
 template <class Token>
 auto framed_stream<Stream>::async_read_record(Token&& token) {
     return asio::async_compose<Token, void(std::error_code, std::string)>(
-        detail::read_record_op<Stream, detail::record_as_string>(*this, {}), token, stream_);
+        detail::read_record_op<Stream, detail::record_as_string>(*this, {}), token,
+        stream_.get_executor());
 }
 
 template <class Stream>
@@ -262,7 +303,7 @@ template <class Token>
 auto framed_stream<Stream>::async_read_record(std::string& record, Token&& token) {
     return asio::async_compose<Token, void(std::error_code, std::size_t)>(
         detail::read_record_op<Stream, detail::record_appended>(*this, {&record}),
-        token, stream_);
+        token, stream_.get_executor());
 }
 
 } // namespace asynchat
