@@ -11,6 +11,7 @@
 // two reads applying to bytes already read, a per-line limit with
 // overflow::skip, and writing to next_layer(). One coroutine per connection,
 // one for the acceptor, all on one io_context.
+#include "../common/args.hpp"
 #include "kv_session.hpp"
 
 #include <asynchat/framed_stream.hpp>
@@ -21,7 +22,6 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
 
-#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -45,22 +45,19 @@ asio::awaitable<void> listen(asio::ip::tcp::acceptor acceptor, std::shared_ptr<k
 } // namespace
 
 int main(int argc, char** argv) {
+    // The examples' one strict parser: a bad argument is a usage error (status 2).
     std::string bind = "127.0.0.1";
     unsigned short port = 11311;
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--port" && i + 1 < argc) {
-            port = static_cast<unsigned short>(std::atoi(argv[++i]));
-        } else if (arg == "--bind" && i + 1 < argc) {
-            bind = argv[++i];
-        } else {
-            std::cerr << "usage: kv_coro [--port N] [--bind ADDR]   (default 127.0.0.1:11311)\n";
-            return arg == "--help" ? 0 : 2;
-        }
-    }
+    examples::args a("kv_coro", "[--port N] [--bind ADDR]");
+    a.number("--port", port, 0, 65535, "port to listen on (default 11311; 0 picks a free one)");
+    a.text("--bind", bind, "ADDR", "address to listen on (default 127.0.0.1)");
+    if (const auto status = a.parse(argc, argv)) return *status;
+    std::error_code bad;
+    const auto address = asio::ip::make_address(bind, bad);
+    if (bad) return a.fail("--bind: not an IP address: '" + bind + "'");
     try {
         asio::io_context ctx;
-        asio::ip::tcp::acceptor acceptor(ctx, {asio::ip::make_address(bind), port});
+        asio::ip::tcp::acceptor acceptor(ctx, {address, port});
         std::cout << "kv_coro listening on " << acceptor.local_endpoint() << std::endl;
         asio::co_spawn(ctx, listen(std::move(acceptor), std::make_shared<kv::store>()),
                        [](std::exception_ptr e) {
