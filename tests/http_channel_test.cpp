@@ -8,12 +8,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #ifndef ASYNCHAT_HTTP_README
@@ -312,4 +314,35 @@ TEST_CASE("http channel: ranges of an empty file, at every cut", "[http][channel
     expect(get + "Range: bytes=-10,0-5\r\n\r\n", {200}, "\r\nContent-Length: 0\r\n");
     expect(get + "Range: bytes=0-\r\n\r\n", {416}, "\r\nContent-Range: bytes */0\r\n");
     expect(get + "Range: bytes=-0\r\n\r\n", {416}, "\r\nContent-Range: bytes */0\r\n");
+}
+
+TEST_CASE("http channel: the multipart boundary is not in the parts", "[http][channel][range]") {
+    // A file that holds the boundary an ETag-derived scheme would choose
+    // ("asynchat-<mtime hex>-<size hex>"): the parts must not contain the
+    // boundary in use (RFC 2046 section 5.1.1).
+    const std::string file = the_site().dir + "/crafted.txt";
+    const std::time_t t = 1700000000;
+    const std::size_t n = 200;
+    char old[64];
+    std::snprintf(old, sizeof old, "asynchat-%llx-%llx", static_cast<unsigned long long>(t),
+                  static_cast<unsigned long long>(n));
+    std::string content = std::string(20, 'A') + "\r\n--" + old + "--\r\n";
+    content.resize(n, 'B');
+    std::ofstream(file, std::ios::binary) << content;
+    const timeval times[2] = {{t, 0}, {t, 0}};
+    REQUIRE(::utimes(file.c_str(), times) == 0);
+    const test::http_run r =
+        test::drive_http({"GET /crafted.txt HTTP/1.1\r\n" + host + "Range: bytes=0-60,150-160\r\n\r\n"}, the_site().cfg);
+    REQUIRE(test::statuses(r) == std::vector<int>{206});
+    const auto at = r.output.find("boundary=");
+    REQUIRE(at != std::string::npos);
+    const std::string boundary = r.output.substr(at + 9, r.output.find("\r\n", at) - at - 9);
+    INFO(boundary);
+    CHECK(content.find(boundary) == std::string::npos);
+    // The body is exactly three delimiters and two parts.
+    const std::string body = r.output.substr(r.output.find("\r\n\r\n") + 4);
+    std::size_t delimiters = 0;
+    for (auto p = body.find("--" + boundary); p != std::string::npos; p = body.find("--" + boundary, p + 1)) ++delimiters;
+    CHECK(delimiters == 3);
+    ::unlink(file.c_str());
 }

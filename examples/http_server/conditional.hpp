@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <ctime>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,26 @@ inline std::string make_etag(std::time_t mtime, std::uint64_t size) {
     char buf[64];
     const int n = std::snprintf(buf, sizeof buf, "\"%llx-%llx\"", static_cast<unsigned long long>(mtime),
                                 static_cast<unsigned long long>(size));
+    return std::string(buf, static_cast<std::size_t>(n));
+}
+
+// The boundary of a multipart/byteranges body for the representation whose
+// ETag is `etag`. It must not occur in the parts (RFC 2046 section 5.1.1),
+// and the file's bytes are whatever a user put there, so it cannot be made
+// of what a client can know (the ETag alone can be written into the file):
+// it is 16 hex digits hashed from the ETag with a key drawn once per process
+// from std::random_device. A file then holds it only by guessing 64 random
+// bits; within one process the same representation gets the same boundary.
+inline std::string multipart_boundary(std::string_view etag) {
+    static const std::uint64_t key = [] {
+        std::random_device rd;
+        return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    }();
+    std::uint64_t h = key ^ 0xcbf29ce484222325ULL;  // FNV-1a over the ETag, keyed
+    for (unsigned char c : etag) h = (h ^ c) * 0x100000001b3ULL;
+    h ^= h >> 30, h *= 0xbf58476d1ce4e5b9ULL, h ^= h >> 27, h *= 0x94d049bb133111ebULL, h ^= h >> 31;  // splitmix64
+    char buf[32];
+    const int n = std::snprintf(buf, sizeof buf, "asynchat-%016llx", static_cast<unsigned long long>(h));
     return std::string(buf, static_cast<std::size_t>(n));
 }
 

@@ -488,9 +488,9 @@ private:
             parts.push_back({"", b.first, b.length()});
             length = b.length();
         } else {
-            // multipart/byteranges (RFC 9110 section 14.6). The boundary comes
-            // from the validator: the same file gives the same bytes.
-            const std::string boundary = "asynchat-" + etag.substr(1, etag.size() - 2);
+            // multipart/byteranges (RFC 9110 section 14.6), with a boundary
+            // that no file can be made to contain (see multipart_boundary).
+            const std::string boundary = multipart_boundary(etag);
             content_type = "multipart/byteranges; boundary=" + boundary;
             for (std::size_t i = 0; i < d.ranges.size(); ++i) {
                 const byte_range& b = d.ranges[i];
