@@ -11,13 +11,15 @@
 
 #include <iostream>
 #include <string>
+#include <variant>
 
 namespace examples {
 
-// Parses [--port N] [--bind ADDR] strictly (see args.hpp), listens, prints "NAME listening on
-// ADDR:PORT", and runs until SIGINT or SIGTERM. Returns main()'s status.
-template <class Channel, class... ChannelArgs>
-int serve(const char* name, unsigned short port, int argc, char** argv, ChannelArgs... channel_args) {
+// Parses [--port N] [--bind ADDR] strictly (see args.hpp; `port` is the
+// default). Returns the endpoint to listen on, or main()'s exit status: 0
+// after --help, 2 after a usage error (both already printed).
+inline std::variant<asio::ip::tcp::endpoint, int> listen_endpoint(const char* name, unsigned short port, int argc,
+                                                                 char** argv) {
     std::string bind = "127.0.0.1";
     args a(name, "[--port N] [--bind ADDR]");
     a.number("--port", port, 0, 65535, "port to listen on (default " + std::to_string(port) + "; 0 picks a free one)");
@@ -26,9 +28,19 @@ int serve(const char* name, unsigned short port, int argc, char** argv, ChannelA
     std::error_code bad;
     const auto address = asio::ip::make_address(bind, bad);
     if (bad) return a.fail("--bind: not an IP address: '" + bind + "'");
+    return asio::ip::tcp::endpoint(address, port);
+}
+
+// Takes [--port N] [--bind ADDR] (listen_endpoint), listens, prints "NAME
+// listening on ADDR:PORT", and runs until SIGINT or SIGTERM. Returns main()'s
+// status.
+template <class Channel, class... ChannelArgs>
+int serve(const char* name, unsigned short port, int argc, char** argv, ChannelArgs... channel_args) {
+    const auto endpoint = listen_endpoint(name, port, argc, argv);
+    if (const int* status = std::get_if<int>(&endpoint)) return *status;
     try {
         asio::io_context ctx;
-        asynchat::server<Channel> server(ctx, {address, port}, channel_args...);
+        asynchat::server<Channel> server(ctx, std::get<asio::ip::tcp::endpoint>(endpoint), channel_args...);
         std::cout << name << " listening on " << server.local_endpoint() << std::endl;
         asio::signal_set stop(ctx, SIGINT, SIGTERM);
         stop.async_wait([&](const std::error_code&, int) { ctx.stop(); });

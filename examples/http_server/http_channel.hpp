@@ -534,20 +534,7 @@ private:
     // The query of a redirect, with anything that is not plainly allowed in
     // a URI percent-encoded (bytes over 0x7f, quotes, backslashes...).
     static std::string encode_query(std::string_view q) {
-        static constexpr char hex[] = "0123456789ABCDEF";
-        std::string out;
-        for (unsigned char c : q) {
-            const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                              std::string_view("-._~!$&'()*+,;=:@/?%").find(static_cast<char>(c)) != std::string_view::npos;
-            if (keep) {
-                out += static_cast<char>(c);
-            } else {
-                out += '%';
-                out += hex[c >> 4];
-                out += hex[c & 15];
-            }
-        }
-        return out;
+        return percent_encode(q, "-._~!$&'()*+,;=:@/?%");
     }
 
     void reply(int status, std::string_view type, std::string body, std::string_view extra = {}) {

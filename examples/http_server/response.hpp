@@ -100,13 +100,14 @@ inline std::string html_escape(std::string_view s) {
     return out;
 }
 
-// Percent-encodes everything but unreserved characters and '/'.
-inline std::string url_encode_path(std::string_view s) {
+// Percent-encodes every byte of `s` but ASCII letters, digits and the
+// characters in `keep` (RFC 3986 section 2.1, upper-case hex digits).
+inline std::string percent_encode(std::string_view s, std::string_view keep) {
     static constexpr char hex[] = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : s) {
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '.' || c == '_' || c == '~' || c == '/') {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            keep.find(static_cast<char>(c)) != std::string_view::npos) {
             out += static_cast<char>(c);
         } else {
             out += '%';
@@ -116,6 +117,9 @@ inline std::string url_encode_path(std::string_view s) {
     }
     return out;
 }
+
+// Percent-encodes everything but unreserved characters and '/'.
+inline std::string url_encode_path(std::string_view s) { return percent_encode(s, "-._~/"); }
 
 // What a response head says, besides the status.
 struct head_fields {

@@ -11,7 +11,7 @@
 // two reads applying to bytes already read, a per-line limit with
 // overflow::skip, and writing to next_layer(). One coroutine per connection,
 // one for the acceptor, all on one io_context.
-#include "../common/args.hpp"
+#include "../common/serve.hpp"
 #include "kv_session.hpp"
 
 #include <asynchat/framed_stream.hpp>
@@ -26,6 +26,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <variant>
 
 namespace {
 
@@ -46,18 +47,11 @@ asio::awaitable<void> listen(asio::ip::tcp::acceptor acceptor, std::shared_ptr<k
 
 int main(int argc, char** argv) {
     // The examples' one strict parser: a bad argument is a usage error (status 2).
-    std::string bind = "127.0.0.1";
-    unsigned short port = 11311;
-    examples::args a("kv_coro", "[--port N] [--bind ADDR]");
-    a.number("--port", port, 0, 65535, "port to listen on (default 11311; 0 picks a free one)");
-    a.text("--bind", bind, "ADDR", "address to listen on (default 127.0.0.1)");
-    if (const auto status = a.parse(argc, argv)) return *status;
-    std::error_code bad;
-    const auto address = asio::ip::make_address(bind, bad);
-    if (bad) return a.fail("--bind: not an IP address: '" + bind + "'");
+    const auto endpoint = examples::listen_endpoint("kv_coro", 11311, argc, argv);
+    if (const int* status = std::get_if<int>(&endpoint)) return *status;
     try {
         asio::io_context ctx;
-        asio::ip::tcp::acceptor acceptor(ctx, {address, port});
+        asio::ip::tcp::acceptor acceptor(ctx, std::get<asio::ip::tcp::endpoint>(endpoint));
         std::cout << "kv_coro listening on " << acceptor.local_endpoint() << std::endl;
         asio::co_spawn(ctx, listen(std::move(acceptor), std::make_shared<kv::store>()),
                        [](std::exception_ptr e) {
