@@ -276,6 +276,88 @@ TEST_CASE("a push that fails to allocate leaves the queue's counters as they wer
     }
 }
 
+TEST_CASE("every push path keeps the strong guarantee when the queue's ring must grow", "[alloc][output_queue]") {
+    // The entry ring holds 8 entries before its first growth: fill it to
+    // exactly that, then make each allocation of the next push fail in turn
+    // (the last one is the ring's growth). A failed push leaves every counter
+    // as it was, and the queue then takes more and drains exactly.
+    using push_fn = void (*)(asynchat::output_queue&);
+    static const std::string borrowed(300, 'b');
+    struct path {
+        const char* name;
+        push_fn push;
+        std::size_t pushed_bytes;  // what a successful push adds to queued_bytes()
+    };
+    static const path paths[] = {
+        {"string_view copy", [](asynchat::output_queue& q) { q.push(std::string_view("copied;"), 16); }, 7},
+        {"string&& small",
+         [](asynchat::output_queue& q) {
+             std::string s("moved small;");
+             q.push(std::move(s), 16);
+         },
+         12},
+        {"string&& large", nullptr, 5000},  // its string is made outside the injection, below
+        {"borrowed view", [](asynchat::output_queue& q) { q.push_borrowed(borrowed); }, 300},
+        {"producer", [](asynchat::output_queue& q) { q.push_producer(asynchat::simple_producer("made;", 2)); }, 0},  // counted once gathered
+        {"close marker", [](asynchat::output_queue& q) { q.push_close_marker(); }, 0},
+        {"barrier", [](asynchat::output_queue& q) { q.push_barrier(); }, 0},
+    };
+    for (const path& p : paths) {
+        CAPTURE(p.name);
+        bool ring_growth_failed = false;
+        for (std::size_t fail_at = 1; fail_at <= 4; ++fail_at) {
+            CAPTURE(fail_at);
+            asynchat::output_queue q;
+            std::string expected;
+            expected.reserve(64 * 1024);
+            for (int i = 0; i < 8; ++i) {  // 8 entries: the ring is full
+                std::string piece(100, char('0' + i));
+                expected += piece;
+                q.push(std::move(piece), 16);
+            }
+            std::string large(5000, 'L');
+            const std::size_t bytes_before = q.queued_bytes();
+            const bool borrowing_before = q.borrowing();
+            std::size_t made = 0;
+            bool failed = false;
+            {
+                allocation_counter counter;
+                fail_in = fail_at;
+                try {
+                    if (p.push != nullptr) p.push(q);
+                    else q.push(std::move(large), 16);
+                } catch (const std::bad_alloc&) {
+                    failed = true;
+                }
+                made = counter.count();
+                fail_in = 0;
+            }
+            if (!failed) {
+                // Every allocation of this push was tried: the last one grew the ring.
+                CHECK(made < fail_at);
+                CHECK(q.queued_bytes() == bytes_before + (p.push == nullptr ? 5000 : p.pushed_bytes));
+                break;
+            }
+            ring_growth_failed = true;
+            CHECK(made == fail_at);
+            CHECK(q.queued_bytes() == bytes_before);
+            CHECK(q.borrowing() == borrowing_before);
+            CHECK_FALSE(q.close_marker_first());
+            CHECK_FALSE(q.barrier_first());
+            // The queue goes on: a coalesced copy and a moved string after the failure.
+            q.push(std::string_view("after;"), 16);
+            q.push(std::string(200, 'z'), 16);
+            expected += "after;";
+            expected += std::string(200, 'z');
+            CHECK(q.queued_bytes() == expected.size());
+            CHECK(drain(q) == expected);
+            CHECK(q.queued_bytes() == 0);
+            CHECK(q.empty());
+        }
+        CHECK(ring_growth_failed);
+    }
+}
+
 TEST_CASE("a producer piece that fails to allocate is not counted as queued", "[alloc][output_queue]") {
     for (std::size_t fail_at = 1; fail_at <= 6; ++fail_at) {
         CAPTURE(fail_at);

@@ -12,14 +12,57 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <sys/socket.h>
+#include <unistd.h>
 
 #ifndef ASYNCHAT_EXAMPLES_DIR
 #error "ASYNCHAT_EXAMPLES_DIR must name the directory of the example binaries"
 #endif
 
 namespace {
+
+// Bounds the blocking reads and writes of a test: if it is still alive after
+// `limit`, it shuts the given sockets down (both directions), so every
+// blocked call returns with an error instead of hanging the suite. Only a
+// watchdog: a passing test never waits for it.
+class watchdog {
+public:
+    watchdog(std::vector<int> sockets, std::chrono::seconds limit)
+        : thread_([this, sockets = std::move(sockets), limit] {
+              std::unique_lock<std::mutex> lock(mutex_);
+              if (changed_.wait_for(lock, limit, [this] { return done_; })) return;
+              fired_ = true;
+              for (const int fd : sockets) ::shutdown(fd, SHUT_RDWR);
+          }) {}
+    watchdog(const watchdog&) = delete;
+    watchdog& operator=(const watchdog&) = delete;
+    ~watchdog() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            done_ = true;
+        }
+        changed_.notify_all();
+        thread_.join();
+    }
+    [[nodiscard]] bool fired() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return fired_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool done_ = false;
+    bool fired_ = false;
+    std::thread thread_;  // last: starts once the members above exist
+};
 
 // A blocking line client: enough for end-to-end checks.
 class line_client {
@@ -34,6 +77,7 @@ public:
         if (!l.empty() && l.back() == '\r') l.pop_back();
         return l;
     }
+    int native_handle() { return socket_.native_handle(); }
     // Everything until the server closes.
     std::string rest() {
         std::error_code ec;
@@ -53,12 +97,14 @@ TEST_CASE("echo_server echoes lines and says bye", "[examples]") {
     test::child_process server({ASYNCHAT_EXAMPLES_DIR "/echo_server", "--port", "0"});
     const auto where = server.listening_endpoint();
     line_client c(where);
+    watchdog dog({c.native_handle()}, std::chrono::seconds(30));
     c.send("hello\r\nwor");
     c.send("ld\nquit\r\n");
     CHECK(c.line() == "hello");
     CHECK(c.line() == "world");
     CHECK(c.line() == "bye");
     CHECK(c.rest().empty());
+    CHECK_FALSE(dog.fired());
     CHECK(server.terminate() == 0);
 }
 
@@ -71,6 +117,7 @@ TEST_CASE("chat_server: nicknames, broadcast, /who, /nick and /quit", "[examples
     test::child_process server({ASYNCHAT_EXAMPLES_DIR "/chat_server", "--port", "0"});
     const auto where = server.listening_endpoint();
     line_client alice(where), bob(where);
+    watchdog dog({alice.native_handle(), bob.native_handle()}, std::chrono::seconds(30));
     CHECK(alice.line() == "Welcome to the chat room. Your nickname?");
     CHECK(bob.line() == "Welcome to the chat room. Your nickname?");
     alice.send("alice\r\n");
@@ -93,6 +140,7 @@ TEST_CASE("chat_server: nicknames, broadcast, /who, /nick and /quit", "[examples
     bob.send("/quit\r\n");
     CHECK(bob.line() == "* bye");
     CHECK(alice.line() == "* robert has left");
+    CHECK_FALSE(dog.fired());
     CHECK(server.terminate() == 0);
 }
 
@@ -100,12 +148,25 @@ TEST_CASE("echo_server answers every line of a client that shut down its sending
     test::child_process server({ASYNCHAT_EXAMPLES_DIR "/echo_server", "--port", "0"});
     asio::io_context ctx;
     asio::ip::tcp::socket client(ctx);
-    client.connect(server.listening_endpoint());
+    const auto where = server.listening_endpoint();
+    client.connect(where);
+    watchdog dog({client.native_handle()}, std::chrono::seconds(60));
+    // 200,000 lines of 80 bytes (16 MB), far more than the socket buffers
+    // hold (a send buffer grows to 4 MiB by default; 8 MB was not always
+    // enough): a server that closed at EOF with answers still queued loses
+    // lines (seen: 4.4-4.9 MB of 16 arrived).
+    const std::string padding(72, '.');
     std::string request;
-    for (int i = 0; i < 1'000'000; ++i) request += std::to_string(i) + "\r\n";
+    request.reserve(200'000 * 80);
+    for (int i = 0; i < 200'000; ++i) {
+        const std::string number = std::to_string(i);
+        request += std::string(6 - number.size(), '0') + number + padding + "\r\n";
+    }
     // All of it first (the server reads it all, queueing the answers), then
     // the end of the sending side, and only then the answers.
-    asio::write(client, asio::buffer(request));
+    std::error_code write_error;
+    asio::write(client, asio::buffer(request), write_error);
+    REQUIRE_FALSE(write_error);
     client.shutdown(asio::ip::tcp::socket::shutdown_send);
     std::string reply;
     reply.reserve(request.size());
@@ -116,6 +177,7 @@ TEST_CASE("echo_server answers every line of a client that shut down its sending
         reply.append(buf.data(), n);
         if (ec) break;
     }
+    CHECK_FALSE(dog.fired());
     CHECK(reply.size() == request.size());
     CHECK(reply == request);
     CHECK(server.terminate() == 0);
@@ -125,6 +187,7 @@ TEST_CASE("chat_server disconnects a member that stops reading, with a line to t
     test::child_process server({ASYNCHAT_EXAMPLES_DIR "/chat_server", "--port", "0"});
     const auto where = server.listening_endpoint();
     line_client alice(where), bob(where);
+    watchdog dog({alice.native_handle(), bob.native_handle()}, std::chrono::seconds(120));
     CHECK(alice.line() == "Welcome to the chat room. Your nickname?");
     alice.send("alice\r\n");
     CHECK(alice.line() == "* alice has joined");
@@ -133,19 +196,34 @@ TEST_CASE("chat_server disconnects a member that stops reading, with a line to t
     CHECK(alice.line() == "* bob has joined");
 
     // Alice talks (on another thread) and reads the room, until bob is cut.
-    // She keeps at most 256 lines unread: only bob falls behind.
+    // She keeps at most 256 lines unread: only bob falls behind. The talker
+    // writes through its own socket object (a dup of alice's descriptor): no
+    // Asio object is used by two threads.
     std::atomic<bool> stop{false};
     std::atomic<std::size_t> lines_read{0};
+    asio::io_context talker_ctx;
+    asio::ip::tcp::socket talker_socket(talker_ctx);
+    talker_socket.assign(where.protocol(), ::dup(alice.native_handle()));
     std::thread talker([&] {
         const std::string line = std::string(990, 'x') + "\r\n";
         std::string batch;
         for (int i = 0; i < 64; ++i) batch += line;
-        for (std::size_t sent = 0; !stop && sent < (128u << 10); sent += 64) {  // 128 MiB at most
+        std::error_code ec;
+        for (std::size_t sent = 0; !stop && !ec && sent < (128u << 10); sent += 64) {  // 128 MiB at most
             while (!stop && sent > lines_read.load() + 256) std::this_thread::yield();
-            if (!stop) alice.send(batch);
+            if (!stop) asio::write(talker_socket, asio::buffer(batch), ec);
         }
-        if (!stop) alice.send("/who\r\n");  // bob is still here: end the loop below
+        // Bob is still here: end the loop below.
+        if (!stop && !ec) asio::write(talker_socket, asio::buffer(std::string("/who\r\n")), ec);
     });
+    struct stopper {  // also when a read below throws (the watchdog fired)
+        std::atomic<bool>& stop;
+        std::thread& talker;
+        ~stopper() {
+            stop = true;
+            if (talker.joinable()) talker.join();
+        }
+    } stop_talker{stop, talker};
     std::string last;
     while (last.rfind("* bob", 0) != 0 && last.rfind("* here", 0) != 0) {
         last = alice.line();
@@ -161,5 +239,6 @@ TEST_CASE("chat_server disconnects a member that stops reading, with a line to t
     do who = alice.line();
     while (who.rfind("* here", 0) != 0);
     CHECK(who == "* here: alice");
+    CHECK_FALSE(dog.fired());
     CHECK(server.terminate() == 0);
 }

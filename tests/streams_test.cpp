@@ -16,6 +16,9 @@
 #include <sys/ioctl.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <thread>
@@ -216,6 +219,68 @@ TEST_CASE("a TLS channel closes with close_notify: the peer sees a clean end", "
     CHECK(reply == "BYE\r\n");
     CHECK(read_end == asio::error::eof);  // close_notify, not a cut connection
     CHECK_FALSE(server->socket().lowest_layer().is_open());
+}
+
+namespace {
+// Says "BYE" to "QUIT" and closes when done, waiting for the peer's
+// close_notify for as long as `tls_close_timeout` (here: "forever", the
+// largest value of a type whose implicit conversion to nanoseconds overflows).
+template <class Timeout>
+class patient_closer : public asynchat::async_chat<patient_closer<Timeout>, tls_socket> {
+    using base = asynchat::async_chat<patient_closer<Timeout>, tls_socket>;
+
+public:
+    static constexpr Timeout tls_close_timeout = Timeout::max();
+    explicit patient_closer(tls_socket s) : base(std::move(s)) { this->set_terminator("\r\n"); }
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {
+        this->push("BYE\r\n");
+        this->close_when_done();
+    }
+    void handle_close() {
+        closed = true;
+        this->close();
+    }
+    bool closed = false;
+};
+} // namespace
+
+TEMPLATE_TEST_CASE("a huge tls_close_timeout waits for close_notify instead of overflowing to 'now'",
+                   "[tls][timeout]", std::chrono::milliseconds, std::chrono::hours, std::chrono::seconds) {
+    asio::io_context ctx;
+    auto [s, c] = streams<tls_socket>::make(ctx);
+    auto server = std::make_shared<patient_closer<TestType>>(std::move(s));
+    server->start();
+    std::atomic<bool> got_end{false};
+    std::promise<void> release;
+    std::thread peer([&, c = std::move(c), let_go = release.get_future()]() mutable {
+        c.handshake(asio::ssl::stream_base::client);
+        asio::write(c, asio::buffer(std::string("QUIT\r\n")));
+        char buf[64];
+        std::error_code ec;
+        while (!ec) c.read_some(asio::buffer(buf), ec);  // up to the server's close_notify
+        got_end = true;
+        let_go.wait();  // never answers close_notify: the server must keep waiting
+        c.lowest_layer().close(ec);
+    });
+    struct joiner {  // on a failed REQUIRE too: free and join the peer
+        std::function<void()> f;
+        ~joiner() { f(); }
+    } at_end{[&] {
+        if (!peer.joinable()) return;
+        std::error_code ignored;
+        server->socket().lowest_layer().close(ignored);
+        try { release.set_value(); } catch (const std::future_error&) {}
+        peer.join();
+    }};
+    REQUIRE(test::run_until(ctx, [&] { return got_end.load() && server->closed; }));
+    // The close wait has begun; had its length overflowed it would end at once.
+    CHECK_FALSE(test::run_until(ctx, [&] { return !server->socket().lowest_layer().is_open(); },
+                                std::chrono::milliseconds(300)));
+    CHECK(server->socket().lowest_layer().is_open());
+    release.set_value();  // the peer cuts the connection: the goodbye fails, the socket closes
+    CHECK(test::run_until(ctx, [&] { return !server->socket().lowest_layer().is_open(); }));
+    peer.join();
 }
 
 namespace {

@@ -58,6 +58,15 @@ TEST_CASE("none is the default terminator", "[terminator]") {
     CHECK(terminator() == asynchat::none);
 }
 
+TEST_CASE("terminator::kind keeps its public enumerators none, string and count", "[terminator]") {
+    // Users' code names these; renaming one breaks it (public API unchanged).
+    CHECK(terminator().type() == terminator::kind::none);
+    CHECK(terminator(asynchat::none).type() == terminator::kind::none);
+    CHECK(terminator("\r\n").type() == terminator::kind::string);
+    CHECK(terminator(3).type() == terminator::kind::count);
+    static_assert(static_cast<int>(terminator::kind::none) == 0, "none stays the first kind");
+}
+
 TEST_CASE("a negative count throws invalid_argument naming the value", "[terminator]") {
     CHECK_THROWS_AS(terminator(-1), std::invalid_argument);
     CHECK_THROWS_WITH(terminator(-3), Catch::Contains("negative byte count -3"));

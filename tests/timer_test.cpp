@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <memory>
 
 namespace {
@@ -50,6 +52,46 @@ TEST_CASE("saturating_duration converts any chrono duration without overflow", "
     CHECK(saturating_duration(duration<double>(1.5)) == std::chrono::milliseconds(1500));
     CHECK(saturating_duration(std::chrono::hours(2)) == std::chrono::minutes(120));
     CHECK(saturating_duration(duration<long long, std::pico>(2500)) == std::chrono::nanoseconds(2));
+}
+
+TEST_CASE("saturating_duration range-checks narrow, unsigned and floating reps in a wide type", "[timer]") {
+    using std::chrono::duration;
+    using ns = clock_type::duration;
+    // Each of these went through a range check done in Rep and came out wrong.
+    CHECK(saturating_duration(duration<unsigned, std::ratio<1>>(5)) == std::chrono::seconds(5));
+    CHECK(saturating_duration(duration<std::uint64_t, std::milli>(5000)) == std::chrono::seconds(5));
+    CHECK(saturating_duration(duration<std::uint64_t, std::nano>::max()) == ns::max());
+    CHECK(saturating_duration(duration<int, std::micro>(100)) == std::chrono::microseconds(100));
+    CHECK(saturating_duration(duration<std::int8_t, std::ratio<60>>(5)) == std::chrono::minutes(5));
+    CHECK(saturating_duration(duration<std::int8_t, std::ratio<60>>(-5)) == -std::chrono::minutes(5));
+    CHECK(saturating_duration(duration<unsigned, std::ratio<3600>>(5)) == std::chrono::hours(5));
+    CHECK(saturating_duration(duration<std::uint16_t, std::micro>(65535)) == std::chrono::microseconds(65535));
+    CHECK(saturating_duration(duration<std::uint64_t, std::pico>(2500)) == std::chrono::nanoseconds(2));
+    // Floating reps, fine and coarse.
+    CHECK(saturating_duration(duration<float, std::milli>(2.5F)) == std::chrono::microseconds(2500));
+    CHECK(saturating_duration(duration<float, std::ratio<3600>>(1.0F)) == std::chrono::hours(1));
+    CHECK(saturating_duration(duration<float>::max()) == ns::max());
+    CHECK(saturating_duration(-duration<float>::max()) == ns::min());
+    CHECK(saturating_duration(duration<double>(std::numeric_limits<double>::quiet_NaN())) == ns::zero());
+    CHECK(saturating_duration(duration<long double, std::nano>(1e30L)) == ns::max());
+    // max() and min() of several types: never wrap.
+    CHECK(saturating_duration(duration<unsigned, std::nano>::max()) == ns(std::numeric_limits<unsigned>::max()));
+    CHECK(saturating_duration(duration<unsigned, std::ratio<1>>::max()) ==
+          std::chrono::seconds(std::numeric_limits<unsigned>::max()));
+    CHECK(saturating_duration(duration<std::uint64_t, std::ratio<1>>::max()) == ns::max());
+    CHECK(saturating_duration(duration<std::uint64_t, std::pico>::max()) ==
+          ns(static_cast<ns::rep>(std::numeric_limits<std::uint64_t>::max() / 1000)));
+    CHECK(saturating_duration(duration<int, std::micro>::max()) ==
+          std::chrono::microseconds(std::numeric_limits<int>::max()));
+    CHECK(saturating_duration(duration<int, std::micro>::min()) ==
+          std::chrono::microseconds(std::numeric_limits<int>::min()));
+    CHECK(saturating_duration(duration<std::int8_t, std::ratio<60>>::max()) == std::chrono::minutes(127));
+    CHECK(saturating_duration(duration<std::int8_t, std::ratio<60>>::min()) == std::chrono::minutes(-128));
+    CHECK(saturating_duration(std::chrono::nanoseconds::min()) == ns::min());
+    CHECK(saturating_duration(std::chrono::microseconds::max()) == ns::max());
+    CHECK(saturating_duration(std::chrono::microseconds::min()) == ns::min());
+    CHECK(saturating_duration(duration<long long, std::ratio<86400>>::max()) == ns::max());
+    CHECK(saturating_duration(duration<long long, std::ratio<86400>>::min()) == ns::min());
 }
 
 TEST_CASE("a timer with nothing set, or only huge limits, is never due and arms nothing", "[timer]") {

@@ -119,8 +119,9 @@ inline constexpr bool is_char_pointer_v =
 ///
 /// Lifetime: queued producers live in this base, which is destroyed after
 /// `Derived`'s members. `close()` and `discard_buffers()` destroy them while
-/// `Derived` is alive, the one whose piece is being written included, and the
-/// channel closes itself on every error path; a producer whose destructor
+/// `Derived` is alive, the one whose piece is being written included: inside
+/// the call, or, when called from outside the strand, when the posted call
+/// runs. The channel closes itself on every error path; a producer whose destructor
 /// touches the channel's state is therefore safe once the channel was closed.
 /// A channel destroyed without `close()` (never started, or its io_context
 /// destroyed with operations pending) destroys its producers last: such a
@@ -217,8 +218,9 @@ public:
     /// except bytes the channel received (a view given to
     /// `collect_incoming_data`, for an echo): those are sent from the input
     /// buffer, which is not read into again until they are. Pushing after
-    /// `close()` or after a queued `close_when_done()` marker is harmless: the
-    /// bytes are never sent.
+    /// `close()` is harmless: the bytes are never sent. Bytes pushed after a
+    /// queued `close_when_done()` marker are never sent if `handle_close()`
+    /// closes the channel (the default); see `close_when_done()`.
     ASYNCHAT_ALWAYS_INLINE void push(std::string_view data) {
         // Kept small enough to inline into hooks: the rare paths are calls.
         if (strand_.on_strand() && relay([](async_chat& c, std::string s) { c.push(std::move(s)); }, data))
@@ -290,7 +292,8 @@ public:
     }
 
     /// Drops unread input, collected data (`_get_data`) and the whole output
-    /// FIFO, close markers included; queued producers are destroyed here.
+    /// FIFO, close markers included; queued producers are destroyed here (or,
+    /// when called from outside the strand, when the posted call runs).
     /// Bytes already handed to the socket by a write in flight may still go
     /// out.
     void discard_buffers() {
@@ -375,7 +378,8 @@ public:
 
     /// Closes the channel: from this call on no hook is called, `connected()`
     /// is false, queued output is dropped (queued producers are destroyed
-    /// here, while `Derived` is alive) and pending operations end. A plain
+    /// here, or, when called from outside the strand, when the posted call
+    /// runs; either way while `Derived` is alive) and pending operations end. A plain
     /// stream is closed at once; on a TLS stream whose handshake succeeded,
     /// close_notify is sent once the read or write in flight has ended, and
     /// the socket is closed when the peer's close_notify arrives or after

@@ -56,8 +56,18 @@ inline constexpr bool is_count_type_v =
 /// CPython behaviour, kept on purpose.
 class terminator {
 public:
-    /// The three kinds of terminator (`absent`: `asynchat::none`).
-    enum class kind : unsigned char { absent, string, count };
+    /// The three kinds of terminator (`kind::none`: `asynchat::none`). The
+    /// enumerator `none` is public API; inside the class it hides the global
+    /// `asynchat::none`, which -Wshadow would report, so the warning is off
+    /// for this one declaration.
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
+    enum class kind : unsigned char { none, string, count };
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
 
     /// No terminator.
     terminator() noexcept = default;
@@ -85,7 +95,7 @@ public:
     terminator(bool) = delete;            // not a terminator
 
     [[nodiscard]] kind type() const noexcept { return kind_; }
-    [[nodiscard]] bool is_none() const noexcept { return kind_ == kind::absent; }
+    [[nodiscard]] bool is_none() const noexcept { return kind_ == kind::none; }
     [[nodiscard]] bool is_string() const noexcept { return kind_ == kind::string; }
     [[nodiscard]] bool is_count() const noexcept { return kind_ == kind::count; }
 
@@ -188,7 +198,7 @@ private:
         return out;
     }
 
-    kind kind_ = kind::absent;
+    kind kind_ = kind::none;
     std::string string_;
     std::size_t count_ = 0;
 };

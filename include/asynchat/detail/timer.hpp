@@ -29,25 +29,24 @@ inline steady_clock::time_point saturating_add(steady_clock::time_point t, stead
 
 /// Any `std::chrono::duration` as a `steady_clock::duration`, clamped to its
 /// range (`hours::max()` becomes `steady_clock::duration::max()`, where an
-/// implicit conversion would overflow); finer units round toward zero.
+/// implicit conversion would overflow); finer units round toward zero, NaN is
+/// zero. The range check is done in `long double` ticks of the clock, never in
+/// `Rep`, so narrow, unsigned and floating representations all convert right
+/// (`duration<unsigned, std::ratio<3600>>(5)` is five hours, not `min()`).
 template <class Rep, class Period>
 constexpr steady_clock::duration saturating_duration(std::chrono::duration<Rep, Period> d) noexcept {
     using target = steady_clock::duration;
+    // Exact for every integer Rep on x86-64 (64-bit mantissa), and wide enough
+    // that no std::ratio can overflow it.
+    const long double ticks = std::chrono::duration<long double, typename target::period>(d).count();
+    if (!(ticks == ticks)) return target::zero();  // NaN
+    if (ticks >= static_cast<long double>(target::max().count())) return target::max();
+    if (ticks <= static_cast<long double>(target::min().count())) return target::min();
     if constexpr (std::is_floating_point_v<Rep>) {
-        const long double ticks =
-            std::chrono::duration<long double, typename target::period>(d).count();
-        if (!(ticks == ticks)) return target::zero();  // NaN
-        if (ticks >= static_cast<long double>(target::max().count())) return target::max();
-        if (ticks <= static_cast<long double>(target::min().count())) return target::min();
-        return target(static_cast<typename target::rep>(ticks));
-    } else if constexpr (std::ratio_greater<Period, typename target::period>::value) {
-        // Coarser units: the limits, expressed in them, cannot overflow.
-        using source = std::chrono::duration<Rep, Period>;
-        if (d >= std::chrono::duration_cast<source>(target::max())) return target::max();
-        if (d <= std::chrono::duration_cast<source>(target::min())) return target::min();
-        return std::chrono::duration_cast<target>(d);
+        return target(static_cast<typename target::rep>(ticks));  // truncates toward zero
     } else {
-        // As fine or finer: a division, which only shrinks the value.
+        // In range: the exact integer conversion (computed in at least
+        // intmax_t, and the result fits) truncates toward zero.
         return std::chrono::duration_cast<target>(d);
     }
 }

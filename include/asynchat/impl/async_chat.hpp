@@ -162,7 +162,7 @@ void ASYNCHAT_CHANNEL_T::goodbye_if_idle() {
     goodbye_pending_ = false;
     auto self = this->shared_from_this();
     // The socket closes when the goodbye completes or the wait ends first.
-    timer_.wait_once(Derived::tls_close_timeout, self, [this] { close_socket(); });
+    timer_.wait_once(detail::saturating_duration(Derived::tls_close_timeout), self, [this] { close_socket(); });
     policy_.async_goodbye(stream_, [self = std::move(self), this](const std::error_code&) {
         timer_.cancel();
         close_socket();
