@@ -7,6 +7,7 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include "support/counting_new.hpp"
 #include "support/loopback.hpp"
 
 #include <catch2/catch.hpp>
@@ -19,38 +20,8 @@
 #include <thread>
 #include <vector>
 
-namespace {
-thread_local bool counting = false;
-thread_local std::size_t allocations = 0;
-thread_local std::size_t fail_in = 0;  // if not 0: the fail_in-th allocation from now throws
-
-void* counted_allocation(std::size_t n) {
-    if (counting) ++allocations;
-    if (fail_in != 0 && --fail_in == 0) throw std::bad_alloc();
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-    throw std::bad_alloc();
-}
-
-// Counts allocations made by this thread for the lifetime of the object.
-class allocation_counter {
-public:
-    allocation_counter() {
-        allocations = 0;
-        counting = true;
-    }
-    ~allocation_counter() { counting = false; }
-    allocation_counter(const allocation_counter&) = delete;
-    allocation_counter& operator=(const allocation_counter&) = delete;
-    std::size_t count() const { return allocations; }
-};
-} // namespace
-
-void* operator new(std::size_t n) { return counted_allocation(n); }
-void* operator new[](std::size_t n) { return counted_allocation(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+using counting_new::allocation_counter;
+using counting_new::fail_in;
 
 namespace {
 // What an echo server does: queue every piece and the terminator.

@@ -10,41 +10,15 @@
 #include <asio/local/stream_protocol.hpp>
 #include <asio/write.hpp>
 
+#include "support/counting_new.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <new>
 #include <string>
 
-namespace {
-thread_local bool counting = false;
-thread_local std::size_t allocations = 0;
-
-void* counted_allocation(std::size_t n) {
-    if (counting) ++allocations;
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-    throw std::bad_alloc();
-}
-
-class allocation_counter {
-public:
-    allocation_counter() {
-        allocations = 0;
-        counting = true;
-    }
-    ~allocation_counter() { counting = false; }
-    allocation_counter(const allocation_counter&) = delete;
-    allocation_counter& operator=(const allocation_counter&) = delete;
-    std::size_t count() const { return allocations; }
-};
-} // namespace
-
-void* operator new(std::size_t n) { return counted_allocation(n); }
-void* operator new[](std::size_t n) { return counted_allocation(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+using counting_new::allocation_counter;
 
 namespace {
 
