@@ -25,10 +25,25 @@
 #include <vector>
 
 namespace {
+struct user_socket;
+}
+template <>
+struct asynchat::stream_traits<user_socket> {
+    static constexpr bool tls = false;
+    static constexpr bool upgradable = false;
+};
+
+namespace {
 
 using tcp_socket = asio::ip::tcp::socket;
 using unix_socket = asio::local::stream_protocol::socket;
 using tls_socket = asio::ssl::stream<tcp_socket>;
+
+// A stream of the user's own, with its own stream_traits specialization that
+// names only what the README asks of one (no `policy`).
+struct user_socket : tcp_socket {
+    explicit user_socket(tcp_socket s) : tcp_socket(std::move(s)) {}
+};
 
 asio::ssl::context& server_tls() {
     static asio::ssl::context ctx = [] {
@@ -71,6 +86,13 @@ struct streams<unix_socket> {
         unix_socket a(ctx), b(ctx);
         asio::local::connect_pair(a, b);
         return {std::move(a), std::move(b)};
+    }
+};
+template <>
+struct streams<user_socket> {
+    static std::pair<user_socket, user_socket> make(asio::io_context& ctx) {
+        auto [s, c] = tcp_pair(ctx);
+        return {user_socket(std::move(s)), user_socket(std::move(c))};
     }
 };
 template <>
@@ -165,8 +187,8 @@ std::string expected_big(std::size_t n) {
 
 } // namespace
 
-TEMPLATE_TEST_CASE("one conversation over TCP, Unix sockets and TLS", "[streams][tls][unix]", tcp_socket,
-                   unix_socket, tls_socket) {
+TEMPLATE_TEST_CASE("one conversation over TCP, Unix sockets, TLS and a user's stream", "[streams][tls][unix]",
+                   tcp_socket, unix_socket, tls_socket, user_socket) {
     asio::io_context ctx;
     auto [s, c] = streams<TestType>::make(ctx);
     const std::string blob = "<" + std::string(20000, 'b') + ">";

@@ -28,6 +28,10 @@ enum class early_input {
 /// template describes a plain stream (TCP, Unix domain socket): nothing to
 /// negotiate. `<asynchat/tls.hpp>` specializes it for TLS streams, so that
 /// the core never needs OpenSSL.
+///
+/// A user's own specialization (for a stream of their own) needs only `tls`
+/// and `upgradable`; without a `policy` member the channel drives the stream
+/// as a plain one (`detail::plain_stream_policy`).
 template <class Stream>
 struct stream_traits {
     /// True if the stream can speak TLS (handshake, close_notify).
@@ -40,6 +44,17 @@ struct stream_traits {
 };
 
 namespace detail {
+/// `stream_traits<Stream>::policy` if the specialization names one, else the
+/// plain stream policy: what `async_chat` uses.
+template <class Stream, class = void>
+struct stream_policy_of {
+    using type = plain_stream_policy<Stream>;
+};
+template <class Stream>
+struct stream_policy_of<Stream, std::void_t<typename stream_traits<Stream>::policy>> {
+    using type = typename stream_traits<Stream>::policy;
+};
+
 /// True for a stream that speaks TLS and so needs the `stream_traits`
 /// specialization of `<asynchat/tls.hpp>`: Asio's `ssl::stream` (it has a
 /// `handshake_type`) and `starttls_stream` (which specializes this trait).
