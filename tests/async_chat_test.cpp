@@ -1241,6 +1241,34 @@ TEST_CASE("a push that would cross the output limit is not queued, and the hook 
     f.run();
 }
 
+TEST_CASE("an overflow before start() closes the channel, and start() then does nothing",
+          "[async_chat][output_limit]") {
+    // A greeting over the limit pushed in a constructor, before start(): the
+    // default hook reports it and closes. The server's accept loop then calls
+    // start() as usual; it must neither throw nor open a closed channel.
+    fixture f;
+    auto ch = std::make_shared<bounded>(f.st);
+    ch->use_default = true;
+    ch->set_output_limit(10);
+    ch->push(std::string(20, 'g'));
+    REQUIRE(ch->errors.size() == 1);
+    CHECK(ch->errors[0] == asynchat::error::output_limit_exceeded);
+    CHECK_FALSE(ch->connected());
+    CHECK_NOTHROW(ch->start());
+    f.st->feed("hello\n");
+    f.run();
+    CHECK_FALSE(ch->connected());
+    CHECK(f.st->written.empty());
+    CHECK(ch->errors.size() == 1);
+    // A channel that did start and then closed is still refused a second start.
+    fixture g;
+    auto started = std::make_shared<bounded>(g.st);
+    started->start();
+    started->close();
+    g.run();
+    CHECK_THROWS_WITH(started->start(), Catch::Contains("already started"));
+}
+
 TEST_CASE("received bytes echoed without a copy count against the output limit", "[async_chat][output_limit]") {
     fixture f;
     f.st->hold_writes = true;

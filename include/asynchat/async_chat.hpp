@@ -359,9 +359,12 @@ public:
     // ------------------------------------------------------------ lifecycle
 
     /// Begins reading (and sending what was pushed) on a connected stream,
-    /// typically one just accepted.
+    /// typically one just accepted. A channel closed before it was started
+    /// (by `close()`, or by a hook: say a greeting pushed in the constructor
+    /// crossed the output limit) stays closed, and `start()` does nothing:
+    /// the reason was already reported, and an accept loop need not check.
     /// @throws std::logic_error if the channel is not owned by a
-    ///         `std::shared_ptr`, or was already started, connected or closed.
+    ///         `std::shared_ptr`, or was already started or connected.
     void start();
 
     /// As `start()`; on a TLS stream, plays `role` in the handshake (`start()`
@@ -373,6 +376,7 @@ public:
 
     /// Connects to `peer`, then calls `handle_connect()`, starts reading and
     /// sends what was pushed meanwhile. A failure goes to `handle_error`.
+    /// Does nothing on a channel closed before it was started, as `start()`.
     /// @throws std::logic_error as `start()` does.
     void connect(const endpoint_type& peer);
 
@@ -547,7 +551,7 @@ private:
     enum class state : unsigned char { idle, connecting, handshaking, open, closed };
     // What the stream needs beyond reading and writing: plain, TLS or
     // STARTTLS (see detail/stream_policy.hpp). It reaches in for STARTTLS.
-    using policy_type = typename stream_traits<Stream>::policy;
+    using policy_type = typename detail::stream_policy_of<Stream>::type;
     friend policy_type;
 
     // Feeds the framer's callbacks to Derived, and pauses it while reading is.
@@ -647,6 +651,7 @@ private:
     bool held_ = false;        // delivery stopped because readable() was false
     bool client_ = false;      // connect()ed: handle_connect() waits for the stream's start
     bool goodbye_pending_ = false;  // close() waits for I/O in flight before the goodbye
+    bool closed_unstarted_ = false; // closed before start()/connect(): they do nothing
     tls_role start_role_ = tls_role::server;
     std::size_t high_water_ = no_limit;
     detail::channel_timer<executor_type> timer_;  // idle timeout, deadline, goodbye wait

@@ -18,6 +18,7 @@ namespace asynchat {
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::start() {
     shared_or_throw("start");
+    if (closed_unstarted_) return;
     if (state_ != state::idle)
         throw std::logic_error("asynchat::async_chat::start: the channel was already started");
     if (relay([](async_chat& c) { c.open(); })) return;
@@ -27,6 +28,7 @@ void ASYNCHAT_CHANNEL_T::start() {
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::connect(const endpoint_type& peer) {
     auto self = shared_or_throw("connect");
+    if (closed_unstarted_) return;
     if (state_ != state::idle)
         throw std::logic_error("asynchat::async_chat::connect: the channel was already started");
     state_ = state::connecting;
@@ -42,6 +44,7 @@ void ASYNCHAT_CHANNEL_T::close() {
     if (relay([](async_chat& c) { c.close(); })) return;
     if (state_ == state::closed) return;
     const bool goodbye = policy_.goodbye_needed(stream_);
+    closed_unstarted_ = state_ == state::idle;
     state_ = state::closed;
     timer_.cancel();
     out_.clear();
