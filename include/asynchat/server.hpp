@@ -5,8 +5,7 @@
 
 #include <asynchat/dispatcher.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/strand.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <functional>
 #include <memory>
