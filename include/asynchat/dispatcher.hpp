@@ -93,7 +93,8 @@ public:
 
     /// Opens, binds (with SO_REUSEADDR for TCP) and listens on `local`, then
     /// accepts connections, calling `handle_accepted` for each.
-    /// @throws asio::system_error if the socket cannot be opened, bound or
+    /// @throws `std::system_error` (`boost::system::system_error` on
+    ///         Boost.Asio) if the socket cannot be opened, bound or
     ///         put in listening mode (the address is in use, say), or if
     ///         `reuse_port` is asked for where the system lacks it.
     void listen(const endpoint_type& local, const listen_options& options = {}) {

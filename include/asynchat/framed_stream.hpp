@@ -166,8 +166,9 @@ public:
     ///   `try_again`, `operation_aborted`).
     /// - `asynchat::error::record_too_long`: see `set_record_limit()`.
     /// - `asio::error::operation_aborted`: the read was cancelled, through
-    ///   the token's cancellation slot (`asio::bind_cancellation_slot`; any
-    ///   cancellation type: nothing is lost) or by closing the stream.
+    ///   the token's cancellation slot (`asio::bind_cancellation_slot`, Asio
+    ///   1.19 / Boost 1.77 and later; any cancellation type: nothing is
+    ///   lost) or by cancelling or closing the stream.
     ///   `record` is empty; the bytes of the unfinished record stay buffered
     ///   and the terminator is as before the read: the next read returns the
     ///   whole record.
