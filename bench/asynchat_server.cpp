@@ -4,7 +4,7 @@
 // the views without being copied.
 #include <asynchat/asynchat.hpp>
 
-#include <asio/signal_set.hpp>
+#include "../examples/common/asio.hpp"
 
 #include <cstdlib>
 #include <iostream>
@@ -69,7 +69,7 @@ int serve(unsigned short port) {
     asynchat::server<Channel> server(ctx, {asio::ip::make_address("127.0.0.1"), port});
     std::cout << "asynchat_server listening on " << server.local_endpoint() << std::endl;
     asio::signal_set stop(ctx, SIGINT, SIGTERM);
-    stop.async_wait([&](const std::error_code&, int) { ctx.stop(); });
+    stop.async_wait([&](const asynchat::error_code&, int) { ctx.stop(); });
     ctx.run();
     return 0;
 }

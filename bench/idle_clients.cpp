@@ -2,8 +2,7 @@
 // closes. Prints "holding N" once all are connected. (A separate process from
 // the server: each side then stays under the descriptor limit.)
 //   idle_clients PORT N
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
+#include "../examples/common/asio.hpp"
 
 #include <cstdio>
 #include <cstdlib>

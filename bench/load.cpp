@@ -7,13 +7,7 @@
 //   load bulk PORT [--conns C] [--size BYTES] [--count K]
 //       C connections each send K times "SIZE n\r\n" + n bytes and wait for
 //       "OK n\r\n"; GB/s.
-#include <asio/buffer.hpp>
-#include <asio/connect.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read_until.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/write.hpp>
+#include "../examples/common/asio.hpp"
 
 #include <algorithm>
 #include <array>
@@ -74,7 +68,7 @@ private:
         sent_ += n;
         writing_ = true;
         asio::async_write(socket_, asio::buffer(pattern_.data(), n * o_.size),
-                          [self = shared_from_this()](const std::error_code& ec, std::size_t) {
+                          [self = shared_from_this()](const asynchat::error_code& ec, std::size_t) {
                               self->writing_ = false;
                               if (ec) return fail("write failed");
                               self->send_more();
@@ -82,7 +76,7 @@ private:
     }
 
     void read_more() {
-        socket_.async_read_some(asio::buffer(in_), [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
+        socket_.async_read_some(asio::buffer(in_), [self = shared_from_this()](const asynchat::error_code& ec, std::size_t n) {
             if (ec) return fail("read failed (server closed?)");
             self->check(n);
             if (!self->done()) self->read_more();
@@ -128,10 +122,10 @@ private:
     void next() {
         header_ = "SIZE " + std::to_string(o_.bulk_size) + "\r\n";
         const std::array<asio::const_buffer, 2> out{asio::buffer(header_), asio::buffer(body_)};
-        asio::async_write(socket_, out, [self = shared_from_this()](const std::error_code& ec, std::size_t) {
+        asio::async_write(socket_, out, [self = shared_from_this()](const asynchat::error_code& ec, std::size_t) {
             if (ec) fail("write failed");
         });
-        asio::async_read_until(socket_, reply_, "\r\n", [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
+        asio::async_read_until(socket_, reply_, "\r\n", [self = shared_from_this()](const asynchat::error_code& ec, std::size_t n) {
             if (ec) return fail("read failed");
             std::string line(asio::buffers_begin(self->reply_.data()),
                              asio::buffers_begin(self->reply_.data()) + static_cast<std::ptrdiff_t>(n));

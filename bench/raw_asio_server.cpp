@@ -4,11 +4,7 @@
 // adjacent lines merged into one slice, everything a read produced gathered
 // into one write; the next read only after that write, so the buffer can be
 // reused.
-#include <asio/buffer.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/signal_set.hpp>
-#include <asio/write.hpp>
+#include "../examples/common/asio.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -47,7 +43,7 @@ private:
             if (end_ == capacity) return;  // a line longer than the buffer: give up
         }
         socket_.async_read_some(asio::buffer(buf_.get() + end_, capacity - end_),
-                                [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
+                                [self = shared_from_this()](const asynchat::error_code& ec, std::size_t n) {
                                     if (ec) return;
                                     self->end_ += n;
                                     self->parse();
@@ -92,7 +88,7 @@ private:
         buffers_.clear();
         for (const piece& x : pieces_)
             buffers_.emplace_back((x.reply ? replies_.data() : buf_.get()) + x.offset, x.size);
-        asio::async_write(socket_, buffers_, [self = shared_from_this()](const std::error_code& ec, std::size_t) {
+        asio::async_write(socket_, buffers_, [self = shared_from_this()](const asynchat::error_code& ec, std::size_t) {
             if (!ec) self->read();
         });
     }
@@ -113,7 +109,7 @@ private:
 };
 
 void accept(tcp::acceptor& a) {
-    a.async_accept([&a](const std::error_code& ec, tcp::socket s) {
+    a.async_accept([&a](const asynchat::error_code& ec, tcp::socket s) {
         if (!ec) std::make_shared<session>(std::move(s))->start();
         accept(a);
     });
@@ -128,6 +124,6 @@ int main(int argc, char** argv) {
     std::cout << "raw_asio_server listening on " << acceptor.local_endpoint() << std::endl;
     accept(acceptor);
     asio::signal_set stop(ctx, SIGINT, SIGTERM);
-    stop.async_wait([&](const std::error_code&, int) { ctx.stop(); });
+    stop.async_wait([&](const asynchat::error_code&, int) { ctx.stop(); });
     ctx.run();
 }

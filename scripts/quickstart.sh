@@ -8,9 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The demo needs the build tools and curl; the tests also need OpenSSL (TLS),
-# haproxy (the load-balancer test) and Python with h11 (strict HTTP client).
+# haproxy (the load-balancer test), Python with h11 (strict HTTP client) and
+# Boost (the package test builds a Boost.Asio consumer too).
 packages=(cmake ninja-build g++ libasio-dev catch2 curl)
-[ "${1:-}" = demo ] || packages+=(libssl-dev haproxy python3 python3-h11)
+[ "${1:-}" = demo ] || packages+=(libssl-dev haproxy python3 python3-h11 libboost-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -4,8 +4,7 @@
 // to "no heap allocation per record" once warmed up.
 #include <asynchat/asynchat.hpp>
 
-#include <asio/read.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 
 #include "support/counting_new.hpp"
 #include "support/loopback.hpp"

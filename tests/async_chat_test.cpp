@@ -4,9 +4,7 @@
 
 #include <asynchat/async_chat.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/strand.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -38,7 +36,7 @@ public:
         ++closes;
         close();
     }
-    void handle_error(const std::error_code& ec) {
+    void handle_error(const asynchat::error_code& ec) {
         io_errors.push_back(ec);
         close();
     }
@@ -56,7 +54,7 @@ public:
     std::vector<std::string> records;
     std::string current;
     int closes = 0;
-    std::vector<std::error_code> io_errors;
+    std::vector<asynchat::error_code> io_errors;
     std::vector<std::string> exceptions;
     std::function<void(probe&, const std::string&)> on_record;
     bool can_read = true;
@@ -443,7 +441,7 @@ public:
     }
     void collect_incoming_data(std::string_view) {}
     void found_terminator() { throw std::logic_error("expected by the test"); }
-    void handle_error(const std::error_code&) { ++io_errors; }
+    void handle_error(const asynchat::error_code&) { ++io_errors; }
     void handle_close() {
         ++closes;
         close();
@@ -709,7 +707,7 @@ TEST_CASE("a deadline fires once even while data keeps arriving", "[async_chat][
         f.st->feed("x\n");
         if (ch->timeouts == 0) {
             drip.expires_after(std::chrono::milliseconds(5));
-            drip.async_wait([&](const std::error_code&) { feed(); });
+            drip.async_wait([&](const asynchat::error_code&) { feed(); });
         }
     };
     feed();
@@ -747,7 +745,7 @@ TEST_CASE("traffic postpones the idle timeout; silence then ends it", "[async_ch
         f.st->feed("x\n");
         if (++fed < 20) {  // 20 x 50 ms = 1 s of traffic, 2.5 idle periods
             drip.expires_after(std::chrono::milliseconds(50));
-            drip.async_wait([&](const std::error_code&) { feed(); });
+            drip.async_wait([&](const asynchat::error_code&) { feed(); });
         }
     };
     feed();
@@ -1161,13 +1159,13 @@ public:
         queued_at_overflow.push_back(queued_bytes());
         if (use_default) async_chat<bounded, test::fake_stream>::handle_output_overflow();
     }
-    void handle_error(const std::error_code& ec) {
+    void handle_error(const asynchat::error_code& ec) {
         errors.push_back(ec);
         close();
     }
     int overflows = 0;
     std::vector<std::size_t> queued_at_overflow;
-    std::vector<std::error_code> errors;
+    std::vector<asynchat::error_code> errors;
     bool use_default = false;
     bool echo = false;
 };

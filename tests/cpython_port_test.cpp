@@ -11,7 +11,7 @@
 #include <asynchat/find_prefix_at_end.hpp>
 #include <asynchat/producer.hpp>
 
-#include <asio/io_context.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 

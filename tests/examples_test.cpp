@@ -1,12 +1,7 @@
 // The example servers, run as the real binaries and spoken to over TCP.
 #include "support/process.hpp"
 
-#include <asio/connect.hpp>
-#include <asio/io_context.hpp>
-#include <asio/read.hpp>
-#include <asio/read_until.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -80,7 +75,7 @@ public:
     int native_handle() { return socket_.native_handle(); }
     // Everything until the server closes.
     std::string rest() {
-        std::error_code ec;
+        asynchat::error_code ec;
         asio::read(socket_, buf_, ec);
         return {asio::buffers_begin(buf_.data()), asio::buffers_end(buf_.data())};
     }
@@ -164,7 +159,7 @@ TEST_CASE("echo_server answers every line of a client that shut down its sending
     }
     // All of it first (the server reads it all, queueing the answers), then
     // the end of the sending side, and only then the answers.
-    std::error_code write_error;
+    asynchat::error_code write_error;
     asio::write(client, asio::buffer(request), write_error);
     REQUIRE_FALSE(write_error);
     client.shutdown(asio::ip::tcp::socket::shutdown_send);
@@ -172,7 +167,7 @@ TEST_CASE("echo_server answers every line of a client that shut down its sending
     reply.reserve(request.size());
     std::array<char, 65536> buf{};
     for (;;) {
-        std::error_code ec;
+        asynchat::error_code ec;
         const std::size_t n = client.read_some(asio::buffer(buf), ec);
         reply.append(buf.data(), n);
         if (ec) break;
@@ -208,7 +203,7 @@ TEST_CASE("chat_server disconnects a member that stops reading, with a line to t
         const std::string line = std::string(990, 'x') + "\r\n";
         std::string batch;
         for (int i = 0; i < 64; ++i) batch += line;
-        std::error_code ec;
+        asynchat::error_code ec;
         for (std::size_t sent = 0; !stop && !ec && sent < (128u << 10); sent += 64) {  // 128 MiB at most
             while (!stop && sent > lines_read.load() + 256) std::this_thread::yield();
             if (!stop) asio::write(talker_socket, asio::buffer(batch), ec);

@@ -5,10 +5,7 @@
 // sanitizers only.
 #include <asynchat/framed_stream.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/local/connect_pair.hpp>
-#include <asio/local/stream_protocol.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 
 #include "support/counting_new.hpp"
 
@@ -27,6 +24,16 @@ using framed = asynchat::framed_stream<unix_socket>;
 
 constexpr std::size_t lines_per_batch = 100;
 
+// What Asio itself allocates per batch (one restart() and run() of the
+// io_context, the first read started outside run()), whatever the number of
+// records: none from Asio 1.22 (standalone, Debian 12); two from Asio 1.18
+// (Boost 1.74, Debian 12), measured. A per-record allocation would add 5,000.
+#if ASYNCHAT_TEST_ASIO_VERSION >= 102200
+constexpr std::size_t asio_per_batch = 0;
+#else
+constexpr std::size_t asio_per_batch = 2;
+#endif
+
 // 100 lines of 62 bytes and "\r\n" (too long for the small-string buffer).
 std::string batch() {
     std::string out;
@@ -41,7 +48,7 @@ struct appending_reader {
     std::size_t* got;
     std::size_t want;
     bool* failed;
-    void operator()(std::error_code ec, std::size_t n) {
+    void operator()(asynchat::error_code ec, std::size_t n) {
         if (ec || n != 62) *failed = true;
         if (++*got == want || *failed) return;
         record->clear();  // keeps the capacity
@@ -54,7 +61,7 @@ struct string_reader {
     std::size_t* got;
     std::size_t want;
     bool* failed;
-    void operator()(std::error_code ec, std::string r) {
+    void operator()(asynchat::error_code ec, std::string r) {
         if (ec || r.size() != 62) *failed = true;
         if (++*got == want || *failed) return;
         s->async_read_record(*this);
@@ -104,7 +111,7 @@ TEST_CASE("framed_stream reads records without allocating, in the steady state",
         for (int k = 0; k < 50; ++k) records += read_batch_appending();
         const std::size_t n = counter.count();
         CHECK(records == 50 * lines_per_batch);
-        CHECK(n == 0);
+        CHECK(n == 50 * asio_per_batch);
     }
     SECTION("returning a string: that string only") {
         // The first record would take the buffer the appending warm-up left.
@@ -117,7 +124,7 @@ TEST_CASE("framed_stream reads records without allocating, in the steady state",
         // Exactly one per record: 64-byte lines fill the 4096-byte reads
         // exactly, so no record is split across two reads (one split could
         // grow its string once more).
-        CHECK(n == records);
+        CHECK(n == records + 50 * asio_per_batch);
     }
     CHECK(!failed);
 }

@@ -4,11 +4,7 @@
 // framed_stream_coro_test.cpp.)
 #include "support/process.hpp"
 
-#include <asio/connect.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/read.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -33,7 +29,7 @@ public:
     // Everything until the server closes.
     std::string rest() {
         std::string out;
-        std::error_code ec;
+        asynchat::error_code ec;
         asio::read(socket_, asio::dynamic_buffer(out), ec);
         return out;
     }

@@ -2,9 +2,7 @@
 #include "support/http_readme.hpp"
 #include "support/process.hpp"
 
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -152,7 +150,7 @@ public:
 
     bool fill(std::size_t max = 65536) {
         char tmp[65536];
-        std::error_code ec;
+        asynchat::error_code ec;
         const std::size_t n = socket_.read_some(asio::buffer(tmp, std::min(max, sizeof tmp)), ec);
         if (ec) {
             eof_ = ec == asio::error::eof || ec == asio::error::connection_reset;

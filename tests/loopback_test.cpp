@@ -5,11 +5,7 @@
 #include <asynchat/async_chat.hpp>
 #include <asynchat/server.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/local/connect_pair.hpp>
-#include <asio/local/stream_protocol.hpp>
-#include <asio/read.hpp>
-#include <asio/strand.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -32,7 +28,7 @@ std::string pattern(std::size_t n) {
 class sender : public asynchat::async_chat<sender> {
 public:
     sender(asio::ip::tcp::socket s, std::string payload) : async_chat(std::move(s)) {
-        std::error_code ignored;  // small kernel buffers: every write is partial
+        asynchat::error_code ignored;  // small kernel buffers: every write is partial
         socket().set_option(asio::socket_base::send_buffer_size(4096), ignored);
         push(std::move(payload));
         close_when_done();
@@ -48,7 +44,7 @@ public:
     void handle_connect() { connected_called = true; }
     void collect_incoming_data(std::string_view d) { current += d; }
     void found_terminator() { records.push_back(std::exchange(current, {})); }
-    void handle_error(const std::error_code& ec) {
+    void handle_error(const asynchat::error_code& ec) {
         error = ec;
         close();
     }
@@ -57,7 +53,7 @@ public:
         close();
     }
     bool connected_called = false;
-    std::error_code error;
+    asynchat::error_code error;
     int closes = 0;
     std::string current;
     std::vector<std::string> records;
@@ -78,7 +74,7 @@ TEST_CASE("a slow reader gets megabytes through partial writes, every byte once"
     std::array<char, 1000> buf{};
     bool eof = false;
     std::function<void()> read_more = [&] {
-        reader.async_read_some(asio::buffer(buf), [&](const std::error_code& ec, std::size_t n) {
+        reader.async_read_some(asio::buffer(buf), [&](const asynchat::error_code& ec, std::size_t n) {
             received.append(buf.data(), n);
             if (ec) {
                 eof = true;
@@ -103,7 +99,7 @@ TEST_CASE("data pushed before connect() completes is sent once connected", "[loo
     asio::ip::tcp::socket peer(ctx);
     acceptor.accept(peer);
     std::string got(12, '\0');
-    asio::async_read(peer, asio::buffer(got), [](const std::error_code&, std::size_t) {});
+    asio::async_read(peer, asio::buffer(got), [](const asynchat::error_code&, std::size_t) {});
     REQUIRE(test::run_until(ctx, [&] { return c->connected_called && got.back() != '\0'; }));
     CHECK(got == "early\nlater\n");
     CHECK(c->connected());
@@ -183,7 +179,7 @@ TEST_CASE("a channel works unchanged over a Unix domain socket", "[loopback][uni
     asio::write(b, asio::buffer(std::string("o\r\n")));
     std::string got(20, '\0');
     bool done = false;
-    asio::async_read(b, asio::buffer(got), [&](const std::error_code&, std::size_t) { done = true; });
+    asio::async_read(b, asio::buffer(got), [&](const asynchat::error_code&, std::size_t) { done = true; });
     REQUIRE(test::run_until(ctx, [&] { return done; }));
     CHECK(got == "echo:one\r\necho:two\r\n");
     ch->close();
@@ -227,7 +223,7 @@ TEST_CASE("push() from several threads into a channel on a strand keeps per-thre
     ch->close_when_done();
 
     std::string received;
-    std::error_code ec;
+    asynchat::error_code ec;
     std::array<char, 65536> buf{};
     for (;;) {
         const std::size_t n = reader.read_some(asio::buffer(buf), ec);
@@ -287,7 +283,7 @@ TEST_CASE("a client that never reads cannot grow the server's queue past the hig
     const std::string line = std::string(99, 'x') + "\n";
     while (request.size() < (100u << 20)) request += line;
     bool written = false;
-    asio::async_write(client, asio::buffer(request), [&](const std::error_code& ec, std::size_t) {
+    asio::async_write(client, asio::buffer(request), [&](const asynchat::error_code& ec, std::size_t) {
         REQUIRE_FALSE(ec);
         written = true;
     });
@@ -302,7 +298,7 @@ TEST_CASE("a client that never reads cannot grow the server's queue past the hig
     std::array<char, 65536> buf{};
     bool failed = false;
     std::function<void()> read_more = [&] {
-        client.async_read_some(asio::buffer(buf), [&](const std::error_code& ec, std::size_t n) {
+        client.async_read_some(asio::buffer(buf), [&](const asynchat::error_code& ec, std::size_t n) {
             failed |= std::string_view(buf.data(), n).find_first_not_of("x\n") != std::string_view::npos;
             received += n;
             if (!ec && received < request.size()) read_more();

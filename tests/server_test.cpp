@@ -5,12 +5,7 @@
 #include <asynchat/dispatcher.hpp>
 #include <asynchat/server.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/read.hpp>
-#include <asio/buffers_iterator.hpp>
-#include <asio/read_until.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -57,7 +52,7 @@ private:
 // True if nothing listens at `where` any more.
 bool refused(asio::io_context& ctx, const asio::ip::tcp::endpoint& where) {
     asio::ip::tcp::socket s(ctx);
-    std::error_code ec;
+    asynchat::error_code ec;
     s.connect(where, ec);
     return ec == asio::error::connection_refused;
 }
@@ -67,7 +62,7 @@ std::string ask(asio::io_context& ctx, asio::ip::tcp::socket& s, const std::stri
     asio::streambuf buf;
     bool done = false;
     std::string reply;
-    asio::async_read_until(s, buf, '\n', [&](const std::error_code&, std::size_t n) {
+    asio::async_read_until(s, buf, '\n', [&](const asynchat::error_code&, std::size_t n) {
         reply.assign(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + static_cast<std::ptrdiff_t>(n));
         done = true;
     });
@@ -100,7 +95,7 @@ TEST_CASE("server makes one channel per connection, with extra constructor argum
 TEST_CASE("listening on an address in use throws system_error", "[server]") {
     asio::io_context ctx;
     asynchat::server<echo> first(ctx, test::any_loopback_port());
-    CHECK_THROWS_AS(asynchat::server<echo>(ctx, first.local_endpoint()), asio::system_error);
+    CHECK_THROWS_AS(asynchat::server<echo>(ctx, first.local_endpoint()), test::system_error);
 }
 
 namespace {
@@ -219,9 +214,9 @@ class hoarding_dispatcher : public asynchat::dispatcher<hoarding_dispatcher> {
 public:
     explicit hoarding_dispatcher(asio::io_context& ctx) : dispatcher(ctx) {}
     void handle_accepted(socket_type socket, const endpoint_type&) { held.push_back(std::move(socket)); }
-    void handle_error(const std::error_code& ec) { errors.push_back(ec); }
+    void handle_error(const asynchat::error_code& ec) { errors.push_back(ec); }
     std::vector<socket_type> held;
-    std::vector<std::error_code> errors;
+    std::vector<asynchat::error_code> errors;
 };
 
 // Lowers the descriptor limit for the scope of a test.
@@ -272,7 +267,7 @@ TEST_CASE("out of descriptors, accepting backs off and resumes", "[dispatcher][e
     // What the test saw while descriptors were exhausted; asserted afterwards.
     bool filled = false, backed_off = false, resumed = false;
     std::size_t held_while_exhausted = 0, errors_while_exhausted = 0;
-    std::error_code first_error;
+    asynchat::error_code first_error;
     {
         descriptor_limit limit(1024);
         descriptor_filler filler(4);  // room for exactly 4 accepts

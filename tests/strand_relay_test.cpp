@@ -3,9 +3,7 @@
 // once, and arguments travel safely.
 #include <asynchat/detail/strand_relay.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/post.hpp>
-#include <asio/strand.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 

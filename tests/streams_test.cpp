@@ -7,10 +7,7 @@
 
 #include "support/loopback.hpp"
 
-#include <asio/local/connect_pair.hpp>
-#include <asio/local/stream_protocol.hpp>
-#include <asio/read.hpp>
-#include <asio/write.hpp>
+#include "support/asio.hpp"
 #include <catch2/catch.hpp>
 
 #include <sys/ioctl.h>
@@ -165,14 +162,14 @@ public:
         eof = true;
         this->close();
     }
-    void handle_error(const std::error_code& ec) {
+    void handle_error(const asynchat::error_code& ec) {
         error = ec;
         this->close();
     }
     void send_script() { this->push(script_); }
     std::string received;
     bool eof = false;
-    std::error_code error;
+    asynchat::error_code error;
     int handshakes = 0;
 
 private:
@@ -200,7 +197,7 @@ TEMPLATE_TEST_CASE("one conversation over TCP, Unix sockets, TLS and a user's st
     client->start(asynchat::tls_role::client);
     client->send_script();  // pushed before the handshake: sent after it
     REQUIRE(test::run_until(ctx, [&] { return client->eof || client->error; }));
-    CHECK(client->error == std::error_code());
+    CHECK(client->error == asynchat::error_code());
     CHECK(client->received == "hello\r\nGOT 20002 <>\r\nafter\r\n" + expected_big(100000) +
                                   "\r\nEND\r\nERR\r\nBYE\r\n");
     CHECK(server->closed);
@@ -215,7 +212,7 @@ TEST_CASE("a TLS channel closes with close_notify: the peer sees a clean end", "
     auto server = std::make_shared<server_channel<tls_socket>>(std::move(s));
     server->start();
     // A raw TLS peer on its own thread, with blocking calls.
-    std::error_code read_end;
+    asynchat::error_code read_end;
     std::string reply;
     std::atomic<bool> done{false};
     std::thread peer([&, c = std::move(c)]() mutable {
@@ -223,7 +220,7 @@ TEST_CASE("a TLS channel closes with close_notify: the peer sees a clean end", "
         asio::write(c, asio::buffer(std::string("QUIT\r\n")));
         char buf[64];
         for (;;) {
-            std::error_code ec;
+            asynchat::error_code ec;
             const std::size_t n = c.read_some(asio::buffer(buf), ec);
             reply.append(buf, n);
             if (ec) {
@@ -231,7 +228,7 @@ TEST_CASE("a TLS channel closes with close_notify: the peer sees a clean end", "
                 break;
             }
         }
-        std::error_code ignored;
+        asynchat::error_code ignored;
         c.shutdown(ignored);  // answers the server's close_notify
         done = true;
     });
@@ -279,7 +276,7 @@ TEMPLATE_TEST_CASE("a huge tls_close_timeout waits for close_notify instead of o
         c.handshake(asio::ssl::stream_base::client);
         asio::write(c, asio::buffer(std::string("QUIT\r\n")));
         char buf[64];
-        std::error_code ec;
+        asynchat::error_code ec;
         while (!ec) c.read_some(asio::buffer(buf), ec);  // up to the server's close_notify
         got_end = true;
         let_go.wait();  // never answers close_notify: the server must keep waiting
@@ -290,7 +287,7 @@ TEMPLATE_TEST_CASE("a huge tls_close_timeout waits for close_notify instead of o
         ~joiner() { f(); }
     } at_end{[&] {
         if (!peer.joinable()) return;
-        std::error_code ignored;
+        asynchat::error_code ignored;
         server->socket().lowest_layer().close(ignored);
         try { release.set_value(); } catch (const std::future_error&) {}
         peer.join();
@@ -311,8 +308,8 @@ public:
     explicit handshake_watcher(tls_socket s) : async_chat(std::move(s)) {}
     void collect_incoming_data(std::string_view) {}
     void found_terminator() { ++records; }
-    void handle_handshake_error(const std::error_code& ec) { failure = ec; }
-    std::error_code failure;
+    void handle_handshake_error(const asynchat::error_code& ec) { failure = ec; }
+    asynchat::error_code failure;
     int records = 0;
 };
 } // namespace
@@ -370,13 +367,13 @@ public:
         discarded.append(bytes);
         async_chat::handle_plaintext_after_starttls(bytes);  // reports, then closes
     }
-    void handle_error(const std::error_code& ec) {
+    void handle_error(const asynchat::error_code& ec) {
         errors.push_back(ec);
         close();
     }
     std::string record, discarded;
     std::vector<std::string> records;
-    std::vector<std::error_code> errors;
+    std::vector<asynchat::error_code> errors;
     int handshakes = 0;
 
 private:
@@ -460,7 +457,7 @@ TEST_CASE("STARTTLS: early_input::feed_to_tls takes a pipelined ClientHello", "[
     tls_socket peer_stream(std::move(c), client_tls());
     std::thread peer([&] {
         asio::write(peer_stream.next_layer(), asio::buffer(std::string("STARTTLS\r\n")));
-        std::error_code ec;
+        asynchat::error_code ec;
         peer_stream.handshake(asio::ssl::stream_base::client, ec);
         if (!ec) {
             asio::write(peer_stream, asio::buffer(std::string("ECHO pipelined\r\n")), ec);
@@ -488,7 +485,7 @@ TEST_CASE("STARTTLS: the same pipelined ClientHello is refused by default", "[tl
     asio::io_context ctx;
     auto [s, c] = tcp_pair(ctx);
     auto server = std::make_shared<starttls_server>(std::move(s), asynchat::early_input::discard, true);
-    std::error_code handshake_result;
+    asynchat::error_code handshake_result;
     std::atomic<bool> done{false};
     tls_socket peer_stream(std::move(c), client_tls());
     std::thread peer([&] {

@@ -2,7 +2,7 @@
 // limit, the deadline and the one-off wait, over a real io_context.
 #include <asynchat/detail/timer.hpp>
 
-#include <asio/io_context.hpp>
+#include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 

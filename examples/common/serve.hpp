@@ -7,7 +7,7 @@
 
 #include <asynchat/asynchat.hpp>
 
-#include <asio/signal_set.hpp>
+#include "asio.hpp"
 
 #include <iostream>
 #include <string>
@@ -25,7 +25,7 @@ inline std::variant<asio::ip::tcp::endpoint, int> listen_endpoint(const char* na
     a.number("--port", port, 0, 65535, "port to listen on (default " + std::to_string(port) + "; 0 picks a free one)");
     a.text("--bind", bind, "ADDR", "address to listen on (default 127.0.0.1)");
     if (const auto status = a.parse(argc, argv)) return *status;
-    std::error_code bad;
+    asynchat::error_code bad;
     const auto address = asio::ip::make_address(bind, bad);
     if (bad) return a.fail("--bind: not an IP address: '" + bind + "'");
     return asio::ip::tcp::endpoint(address, port);
@@ -43,7 +43,7 @@ int serve(const char* name, unsigned short port, int argc, char** argv, ChannelA
         asynchat::server<Channel> server(ctx, std::get<asio::ip::tcp::endpoint>(endpoint), channel_args...);
         std::cout << name << " listening on " << server.local_endpoint() << std::endl;
         asio::signal_set stop(ctx, SIGINT, SIGTERM);
-        stop.async_wait([&](const std::error_code&, int) { ctx.stop(); });
+        stop.async_wait([&](const asynchat::error_code&, int) { ctx.stop(); });
         ctx.run();
     } catch (const std::exception& e) {
         std::cerr << name << ": " << e.what() << '\n';

@@ -71,8 +71,8 @@ namespace detail {
 // Shuts down the sending side of a socket; a stream without shutdown() (an
 // in-memory test stream) has nothing to shut down.
 template <class S>
-auto shutdown_send(S& s, int) -> decltype(s.shutdown(asio::socket_base::shutdown_send, std::declval<std::error_code&>()), void()) {
-    std::error_code ignored;
+auto shutdown_send(S& s, int) -> decltype(s.shutdown(asio::socket_base::shutdown_send, std::declval<asynchat::error_code&>()), void()) {
+    asynchat::error_code ignored;
     s.shutdown(asio::socket_base::shutdown_send, ignored);
 }
 template <class S>
@@ -81,8 +81,8 @@ void shutdown_send(S&, long) {}
 // The peer's address as text ("127.0.0.1", "::1"); "-" for a stream that has
 // no remote endpoint (an in-memory test stream) or has lost it.
 template <class S>
-auto peer_address(S& s, int) -> decltype(s.remote_endpoint(std::declval<std::error_code&>()).address(), std::string()) {
-    std::error_code ec;
+auto peer_address(S& s, int) -> decltype(s.remote_endpoint(std::declval<asynchat::error_code&>()).address(), std::string()) {
+    asynchat::error_code ec;
     const auto where = s.remote_endpoint(ec);
     return ec ? std::string("-") : where.address().to_string();
 }

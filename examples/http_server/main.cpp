@@ -13,7 +13,7 @@
 #include "../common/args.hpp"
 #include "http_channel.hpp"
 
-#include <asio/signal_set.hpp>
+#include "../common/asio.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
     a.flag("--quiet", opt.quiet, "no log line per request");
     if (const auto status = a.parse(argc, argv)) return *status;
     if (!a.given("--header-timeout")) opt.header_timeout = opt.timeout;
-    std::error_code bad_address;
+    asynchat::error_code bad_address;
     const auto address = asio::ip::make_address(opt.bind, bad_address);
     if (bad_address) return a.fail("--bind: not an IP address: '" + opt.bind + "'");
 
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
                   << (cfg->root.empty() ? "" : ", serving " + cfg->root) << std::endl;
 
         asio::signal_set signals(*loops.front(), SIGINT, SIGTERM);
-        signals.async_wait([&](const std::error_code& ec, int) {
+        signals.async_wait([&](const asynchat::error_code& ec, int) {
             if (ec) return;
             for (auto& loop : loops) loop->stop();
         });

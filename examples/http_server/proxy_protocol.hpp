@@ -21,7 +21,7 @@
 #ifndef HTTP_SERVER_PROXY_PROTOCOL_HPP
 #define HTTP_SERVER_PROXY_PROTOCOL_HPP
 
-#include <asio/ip/address.hpp>
+#include "../common/asio.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -66,7 +66,7 @@ inline bool port(std::string_view s) {
 }
 inline bool address(std::string_view s, bool v6) {
     if (s.empty() || s.size() > 45) return false;
-    std::error_code ec;
+    asynchat::error_code ec;
     const std::string text(s);
     if (v6) {
         const auto a = asio::ip::make_address_v6(text, ec);

@@ -6,28 +6,42 @@
 #
 # Asio 1.22 (Debian 12) enables co_await for clang only with libc++'s
 # <experimental/coroutine>; clang 14 with libstdc++'s <coroutine> works once
-# ASIO_HAS_CO_AWAIT is defined, so that is tried second.
+# ASIO_HAS_CO_AWAIT is defined, so that is tried second. Boost.Asio 1.74
+# (ASYNCHAT_ASIO=boost) is the same with BOOST_ASIO_HAS_CO_AWAIT.
 
 include(CheckCXXSourceCompiles)
 
-set(_asynchat_coro_probe [=[
-#include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/io_context.hpp>
-#include <asio/use_awaitable.hpp>
-#if !defined(ASIO_HAS_CO_AWAIT)
-#error "no co_await support in Asio"
+if(ASYNCHAT_ASIO STREQUAL "boost")
+    set(_asynchat_asio_macro BOOST_ASIO)
+    set(_asynchat_asio_dir boost/asio)
+    set(_asynchat_asio_ns boost::asio)
+else()
+    set(_asynchat_asio_macro ASIO)
+    set(_asynchat_asio_dir asio)
+    set(_asynchat_asio_ns ::asio)
+endif()
+# <utility> first: Boost 1.74's awaitable.hpp uses std::exchange without it
+# (real programs include it long before; clang with libstdc++ notices).
+set(_asynchat_coro_probe "
+#include <utility>
+#include <${_asynchat_asio_dir}/awaitable.hpp>
+#include <${_asynchat_asio_dir}/co_spawn.hpp>
+#include <${_asynchat_asio_dir}/detached.hpp>
+#include <${_asynchat_asio_dir}/io_context.hpp>
+#include <${_asynchat_asio_dir}/use_awaitable.hpp>
+#if !defined(${_asynchat_asio_macro}_HAS_CO_AWAIT)
+#error \"no co_await support in Asio\"
 #endif
-asio::awaitable<int> one() { co_return 1; }
+namespace net = ${_asynchat_asio_ns};
+net::awaitable<int> one() { co_return 1; }
 int main() {
-    asio::io_context ctx;
-    asio::co_spawn(ctx, one(), asio::detached);
+    net::io_context ctx;
+    net::co_spawn(ctx, one(), net::detached);
     ctx.run();
 }
-]=])
+")
 
-get_target_property(_asynchat_asio_includes asio::asio INTERFACE_INCLUDE_DIRECTORIES)
+get_target_property(_asynchat_asio_includes ${ASYNCHAT_ASIO_TARGET} INTERFACE_INCLUDE_DIRECTORIES)
 set(CMAKE_REQUIRED_QUIET ON)
 set(CMAKE_REQUIRED_FLAGS -std=c++20)
 if(_asynchat_asio_includes)
@@ -39,11 +53,11 @@ set(ASYNCHAT_COROUTINE_DEFINITIONS "")
 if(ASYNCHAT_CO_AWAIT_NATIVE)
     set(ASYNCHAT_COROUTINES ON)
 else()
-    set(CMAKE_REQUIRED_DEFINITIONS -DASIO_HAS_CO_AWAIT=1)
+    set(CMAKE_REQUIRED_DEFINITIONS -D${_asynchat_asio_macro}_HAS_CO_AWAIT=1)
     check_cxx_source_compiles("${_asynchat_coro_probe}" ASYNCHAT_CO_AWAIT_FORCED)
     if(ASYNCHAT_CO_AWAIT_FORCED)
         set(ASYNCHAT_COROUTINES ON)
-        set(ASYNCHAT_COROUTINE_DEFINITIONS ASIO_HAS_CO_AWAIT=1)
+        set(ASYNCHAT_COROUTINE_DEFINITIONS ${_asynchat_asio_macro}_HAS_CO_AWAIT=1)
     else()
         set(ASYNCHAT_COROUTINES OFF)
         message(STATUS "asynchat: ${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION} cannot "

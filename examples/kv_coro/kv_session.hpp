@@ -18,11 +18,7 @@
 
 #include <asynchat/framed_stream.hpp>
 
-#include <asio/awaitable.hpp>
-#include <asio/buffer.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
+#include "../common/asio.hpp"
 
 #include <cstddef>
 #include <map>
@@ -41,14 +37,14 @@ inline constexpr std::size_t max_value = 1024 * 1024;
 // completion handler sees it).
 template <class Stream>
 asio::awaitable<void> session(asynchat::framed_stream<Stream>& s, store& db) {
-    constexpr auto token = asio::experimental::as_tuple(asio::use_awaitable);
     auto reply = [&](const std::string& bytes) {
         return asio::async_write(s.next_layer(), asio::buffer(bytes), asio::use_awaitable);
     };
     for (;;) {
         s.set_terminator("\r\n");  // commands are lines
         s.set_record_limit(max_line, asynchat::overflow::skip);
-        auto [ec, line] = co_await s.async_read_record(token);
+        asynchat::error_code ec;  // redirect_error: errors come here, not as exceptions
+        std::string line = co_await s.async_read_record(asio::redirect_error(asio::use_awaitable, ec));
         if (ec == asynchat::error::record_too_long) {  // skipped through its "\r\n"
             co_await reply("CLIENT_ERROR line too long\r\n");
             continue;
@@ -68,8 +64,8 @@ asio::awaitable<void> session(asynchat::framed_stream<Stream>& s, store& db) {
             // past the command line are framed by it at once.
             s.set_terminator(n + 2);
             s.set_record_limit(asynchat::no_limit);
-            auto [data_ec, data] = co_await s.async_read_record(token);
-            if (data_ec) co_return;
+            std::string data = co_await s.async_read_record(asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) co_return;
             if (data.compare(n, 2, "\r\n") != 0) {
                 co_await reply("CLIENT_ERROR bad data chunk\r\n");
                 co_return;

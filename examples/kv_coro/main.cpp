@@ -6,7 +6,7 @@
 //   ./kv_coro --port 11311 &
 //   printf 'set greeting 5\r\nhello\r\nget greeting\r\nquit\r\n' | nc 127.0.0.1 11311
 //
-// What it shows: async_read_record with use_awaitable (through as_tuple, so
+// What it shows: async_read_record with use_awaitable (through redirect_error, so
 // that end of stream is a value, not an exception), set_terminator between
 // two reads applying to bytes already read, a per-line limit with
 // overflow::skip, and writing to next_layer(). One coroutine per connection,
@@ -16,11 +16,7 @@
 
 #include <asynchat/framed_stream.hpp>
 
-#include <asio/co_spawn.hpp>
-#include <asio/detached.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/signal_set.hpp>
+#include "../common/asio.hpp"
 
 #include <exception>
 #include <iostream>
@@ -58,7 +54,7 @@ int main(int argc, char** argv) {
                            if (e) std::rethrow_exception(e);  // accept failed: leave run()
                        });
         asio::signal_set stop(ctx, SIGINT, SIGTERM);
-        stop.async_wait([&](const std::error_code&, int) { ctx.stop(); });
+        stop.async_wait([&](const asynchat::error_code&, int) { ctx.stop(); });
         ctx.run();
     } catch (const std::exception& e) {
         std::cerr << "kv_coro: " << e.what() << '\n';

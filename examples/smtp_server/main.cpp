@@ -9,7 +9,7 @@
 #include "../common/args.hpp"
 #include "smtp_channel.hpp"
 
-#include <asio/signal_set.hpp>
+#include "../common/asio.hpp"
 
 #include <cstdint>
 #include <iostream>
@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     a.text("--key", key, "KEY.pem", "private key (with --cert)");
     if (const auto status = a.parse(argc, argv)) return *status;
     settings.maildir = maildir;
-    std::error_code bad;
+    asynchat::error_code bad;
     const auto address = asio::ip::make_address(bind, bad);
     if (bad) return a.fail("--bind: not an IP address: '" + bind + "'");
     if (cert.empty() != key.empty()) {
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
         std::cout << "smtp_server listening on " << server.local_endpoint() << " (mail to "
                   << settings.maildir.string() << (settings.tls ? ", STARTTLS offered" : "") << ")" << std::endl;
         asio::signal_set stop(ctx, SIGINT, SIGTERM);
-        stop.async_wait([&](const std::error_code&, int) { ctx.stop(); });
+        stop.async_wait([&](const asynchat::error_code&, int) { ctx.stop(); });
         ctx.run();
     } catch (const std::exception& e) {
         std::cerr << "smtp_server: " << e.what() << '\n';

@@ -8,6 +8,8 @@
 #include <asynchat/asynchat.hpp>
 #include <asynchat/tls.hpp>
 
+#include "../common/asio.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -72,7 +74,7 @@ public:
 
     channel(asio::ip::tcp::socket socket, const settings& s)
         : async_chat(asynchat::starttls_stream<>(std::move(socket), *tls_or_dummy(s))), settings_(s) {
-        std::error_code ec;
+        asynchat::error_code ec;
         peer_ = this->socket().lowest_layer().remote_endpoint(ec);
         set_terminator("\r\n");
         set_record_limit(max_command_line);

@@ -16,10 +16,7 @@
 #include <asynchat/stream_traits.hpp>
 #include <asynchat/terminator.hpp>
 
-#include <asio/error.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/post.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -39,7 +36,7 @@ namespace detail {
 // The errors CPython's asyncore turns into handle_close() rather than
 // handle_error(): the peer is gone (asyncore._DISCONNECTED). EOF has its own
 // hook, handle_eof(), whose default is handle_close() too.
-inline bool is_disconnect(const std::error_code& ec) noexcept {
+inline bool is_disconnect(const error_code& ec) noexcept {
     return ec == asio::error::connection_reset ||
            ec == asio::error::not_connected || ec == asio::error::shut_down ||
            ec == asio::error::connection_aborted || ec == asio::error::broken_pipe ||
@@ -79,7 +76,7 @@ inline constexpr bool is_char_pointer_v =
 ///         // void handle_connect() {}                  // after connect() succeeds
 ///         // void handle_eof() { handle_close(); }     // the peer ended its side
 ///         // void handle_close() { close(); }          // peer reset, close_when_done
-///         // void handle_error(const std::error_code&) // other I/O errors:
+///         // void handle_error(const asynchat::error_code&) // other I/O errors:
 ///         //     { handle_close(); }
 ///         // void handle_error(std::exception_ptr)     // a hook threw: prints one
 ///         //     { ...; handle_close(); }              // line to stderr, then closes
@@ -114,7 +111,7 @@ inline constexpr bool is_char_pointer_v =
 /// Errors never escape `io_context::run()`: an exception from a hook is caught
 /// and passed to `handle_error(std::exception_ptr)`; EOF goes to
 /// `handle_eof()`, a reset peer to `handle_close()`, other I/O errors to
-/// `handle_error(std::error_code)`; by default all of them end in `close()`.
+/// `handle_error(asynchat::error_code)`; by default all of them end in `close()`.
 /// Writing to a closed peer never raises SIGPIPE (Asio sends with MSG_NOSIGNAL).
 ///
 /// Lifetime: queued producers live in this base, which is destroyed after
@@ -459,7 +456,7 @@ public:
 
     /// Called when a TLS handshake fails. Reports `ec` to `handle_error`
     /// (which by default closes); the channel is closed afterwards anyway.
-    void handle_handshake_error(const std::error_code& ec) { report_error(ec); }
+    void handle_handshake_error(const error_code& ec) { report_error(ec); }
 
     /// Called by `start_tls()` with the bytes the peer sent after its STARTTLS
     /// command and before the handshake, when told to discard them. They are
@@ -484,7 +481,7 @@ public:
     void handle_close() { derived().close(); }
 
     /// Called for an I/O error other than a disconnect. Calls `handle_close()`.
-    void handle_error(const std::error_code& /*ec*/) { derived().handle_close(); }
+    void handle_error(const error_code& /*ec*/) { derived().handle_close(); }
 
     /// Called, inside the `catch` block, when a hook or producer throws.
     /// Prints one line to stderr (as Python's asyncore does) and calls
@@ -598,10 +595,10 @@ private:
 
     // ---- lifecycle (impl/async_chat.hpp)
     void open();
-    void on_connect(const std::error_code& ec);
+    void on_connect(const error_code& ec);
     void begin(tls_role role);                // start the stream, or open at once
     void start_stream(tls_role role);         // the stream's start (a handshake)
-    void on_stream_started(const std::error_code& ec);
+    void on_stream_started(const error_code& ec);
     void opened(bool handshake_done);         // open: hooks, then both loops
     void tune_socket();
     std::string take_buffered_input();        // for STARTTLS: the plaintext read ahead
@@ -610,13 +607,13 @@ private:
 
     // ---- read loop (impl): one read in flight at most; records framed in place.
     void read_next();
-    void on_read(const std::error_code& ec, std::size_t n);
+    void on_read(const error_code& ec, std::size_t n);
     void deliver();
     bool may_read() { return queued_bytes() <= high_water_ && derived().readable(); }
 
     // ---- write loop (impl): one write in flight at most.
     void send_next();
-    void on_write(const std::error_code& ec, std::size_t n);
+    void on_write(const error_code& ec, std::size_t n);
     void output_overflow() noexcept { guarded([this] { derived().handle_output_overflow(); }); }
 
     // ---- timeouts (impl): I/O only records the time; the timer re-checks.
@@ -625,7 +622,7 @@ private:
     void on_timer();
 
     // ---- errors (impl)
-    void io_failed(const std::error_code& ec);
+    void io_failed(const error_code& ec);
     template <class F>
     void guarded(F&& f) noexcept {
         try {
@@ -635,7 +632,7 @@ private:
         }
     }
     void report_exception() noexcept;  // inside a catch block
-    void report_error(const std::error_code& ec) noexcept;
+    void report_error(const error_code& ec) noexcept;
 
     Stream stream_;
     detail::strand_relay<executor_type> strand_;

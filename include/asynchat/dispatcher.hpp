@@ -6,11 +6,7 @@
 #include <asynchat/detail/hooks.hpp>
 #include <asynchat/detail/report.hpp>
 
-#include <asio/error.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/socket_base.hpp>
-#include <asio/steady_timer.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <chrono>
 #include <exception>
@@ -60,7 +56,7 @@ private:
 ///             std::make_shared<session>(std::move(socket))->start();
 ///         }
 ///         // Optional, shown with what the defaults do:
-///         // void handle_error(const std::error_code&) {}  // accept failed: retried
+///         // void handle_error(const asynchat::error_code&) {}  // accept failed: retried
 ///         // void handle_error(std::exception_ptr)         // handle_accepted threw:
 ///         //     { print one line to stderr }              // accepting goes on
 ///         // executor_type executor_for_connection()      // where sockets live
@@ -97,7 +93,8 @@ public:
 
     /// Opens, binds (with SO_REUSEADDR for TCP) and listens on `local`, then
     /// accepts connections, calling `handle_accepted` for each.
-    /// @throws asio::system_error if the socket cannot be opened, bound or
+    /// @throws `std::system_error` (`boost::system::system_error` on
+    ///         Boost.Asio) if the socket cannot be opened, bound or
     ///         put in listening mode (the address is in use, say), or if
     ///         `reuse_port` is asked for where the system lacks it.
     void listen(const endpoint_type& local, const listen_options& options = {}) {
@@ -115,7 +112,7 @@ public:
     /// Stops accepting and closes the listening socket. Connections already
     /// accepted are not affected. Idempotent.
     void close() noexcept {
-        std::error_code ignored;
+        error_code ignored;
         state_->acceptor.close(ignored);
         state_->retry.cancel();
     }
@@ -134,7 +131,7 @@ public:
     // --------------------------------------------- default (optional) hooks
 
     /// Called when accepting failed; accepting resumes after `accept_retry_delay`.
-    void handle_error(const std::error_code& /*ec*/) {}
+    void handle_error(const error_code& /*ec*/) {}
 
     /// Called, inside the `catch` block, when `handle_accepted` threw. Prints
     /// one line to stderr; accepting goes on.
@@ -168,12 +165,12 @@ private:
     static void accept_next(const std::shared_ptr<shared_state>& st) {
         if (st->owner == nullptr || !st->acceptor.is_open()) return;
         st->acceptor.async_accept(st->owner->executor_for_connection(),
-                                  [st](const std::error_code& ec, socket_type socket) {
+                                  [st](const error_code& ec, socket_type socket) {
                                       on_accept(st, ec, std::move(socket));
                                   });
     }
 
-    static void on_accept(const std::shared_ptr<shared_state>& st, const std::error_code& ec,
+    static void on_accept(const std::shared_ptr<shared_state>& st, const error_code& ec,
                           socket_type socket) {
         Derived* owner = st->owner;
         if (owner == nullptr || ec == asio::error::operation_aborted) return;
@@ -181,12 +178,12 @@ private:
             report(*owner, ec);
             if (st->owner == nullptr) return;
             st->retry.expires_after(accept_retry_delay);
-            st->retry.async_wait([st](const std::error_code& wait_ec) {
+            st->retry.async_wait([st](const error_code& wait_ec) {
                 if (!wait_ec) accept_next(st);
             });
             return;
         }
-        std::error_code peer_ec;
+        error_code peer_ec;
         const endpoint_type peer = socket.remote_endpoint(peer_ec);
         if (!peer_ec) {  // else the peer already left: nothing to hand over
             try {
@@ -198,7 +195,7 @@ private:
         accept_next(st);
     }
 
-    static void report(Derived& owner, const std::error_code& ec) noexcept {
+    static void report(Derived& owner, const error_code& ec) noexcept {
         try {
             if constexpr (detail::has_handle_error_code<Derived>::value) owner.handle_error(ec);
             else owner.dispatcher::handle_error(ec);

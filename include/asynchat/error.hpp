@@ -3,6 +3,8 @@
 #ifndef ASYNCHAT_ERROR_HPP
 #define ASYNCHAT_ERROR_HPP
 
+#include <asynchat/detail/error_code.hpp>
+
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -10,7 +12,11 @@
 namespace asynchat {
 
 /// The library's own error codes, in the category named "asynchat". They
-/// reach `handle_error(const std::error_code&)` like I/O errors.
+/// reach `handle_error(const asynchat::error_code&)` like I/O errors. Under
+/// standalone Asio the category is a `std::error_category`; under Boost.Asio
+/// a `boost::system::error_category`, and both `boost::system::error_code`
+/// and `std::error_code` (Boost's converts to it) compare equal to the
+/// enumerators.
 enum class error {
     /// A record grew past `set_record_limit()` and the overflow policy was
     /// `overflow::close`.
@@ -28,7 +34,7 @@ enum class error {
 };
 
 namespace detail {
-class error_category_impl final : public std::error_category {
+class error_category_impl final : public error_category_base {
 public:
     const char* name() const noexcept override { return "asynchat"; }
     std::string message(int value) const override {
@@ -43,13 +49,16 @@ public:
 };
 } // namespace detail
 
-/// The category of `asynchat::error`.
-inline const std::error_category& error_category() noexcept {
+/// The category of `asynchat::error`: a `std::error_category` under
+/// standalone Asio, a `boost::system::error_category` under Boost.Asio.
+inline const detail::error_category_base& error_category() noexcept {
     static const detail::error_category_impl category;
     return category;
 }
 
-inline std::error_code make_error_code(error e) noexcept {
+/// `e` as an `asynchat::error_code` (found by ADL, so `ec == error::timed_out`
+/// and `error_code ec = error::timed_out;` work).
+inline error_code make_error_code(error e) noexcept {
     return {static_cast<int>(e), error_category()};
 }
 
@@ -59,5 +68,14 @@ namespace std {
 template <>
 struct is_error_code_enum<asynchat::error> : true_type {};
 } // namespace std
+
+#if defined(ASYNCHAT_USE_BOOST_ASIO)
+namespace boost {
+namespace system {
+template <>
+struct is_error_code_enum<asynchat::error> : std::true_type {};
+} // namespace system
+} // namespace boost
+#endif
 
 #endif // ASYNCHAT_ERROR_HPP

@@ -7,7 +7,7 @@
 #include <asynchat/framer.hpp>
 #include <asynchat/terminator.hpp>
 
-#include <asio/async_result.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <cstddef>
 #include <string>
@@ -149,7 +149,7 @@ public:
     [[nodiscard]] std::string release();
 
     /// Reads the next record. Completion signature
-    /// `void(std::error_code ec, std::string record)`; the handler runs on its
+    /// `void(asynchat::error_code ec, std::string record)`; the handler runs on its
     /// associated executor (default: `get_executor()`), never inside this call.
     ///
     /// - Success: `record` holds the record without its terminator. With a
@@ -166,8 +166,9 @@ public:
     ///   `try_again`, `operation_aborted`).
     /// - `asynchat::error::record_too_long`: see `set_record_limit()`.
     /// - `asio::error::operation_aborted`: the read was cancelled, through
-    ///   the token's cancellation slot (`asio::bind_cancellation_slot`; any
-    ///   cancellation type: nothing is lost) or by closing the stream.
+    ///   the token's cancellation slot (`asio::bind_cancellation_slot`, Asio
+    ///   1.19 / Boost 1.77 and later; any cancellation type: nothing is
+    ///   lost) or by cancelling or closing the stream.
     ///   `record` is empty; the bytes of the unfinished record stay buffered
     ///   and the terminator is as before the read: the next read returns the
     ///   whole record.
@@ -183,7 +184,7 @@ public:
 
     /// As above, but appends the record to `record` instead of returning a
     /// new string (no allocation once `record` has the capacity). Completion
-    /// signature `void(std::error_code ec, std::size_t n)`: `n` bytes were
+    /// signature `void(asynchat::error_code ec, std::size_t n)`: `n` bytes were
     /// appended (on `eof`, the unfinished record's). `record` must stay valid
     /// until the handler runs and must not be touched meanwhile.
     template <class Token = asio::default_completion_token_t<executor_type>>
@@ -208,8 +209,8 @@ private:
     Stream stream_;
     framer framer_;
     std::string partial_;       // the record being read: bytes the framer passed on
-    std::error_code deferred_;  // an error that came with the bytes of a record
-    std::error_code failed_;    // end of stream or a stream error: final
+    error_code deferred_;  // an error that came with the bytes of a record
+    error_code failed_;    // end of stream or a stream error: final
     std::size_t start_count_ = 0;  // a count terminator as the read found it
     overflow policy_ = overflow::close;
     bool busy_ = false;       // a read is pending

@@ -5,8 +5,7 @@
 
 #include <asynchat/dispatcher.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/strand.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <functional>
 #include <memory>
@@ -49,7 +48,8 @@ public:
     using typename base::socket_type;
 
     /// Listens on `local` at once; `channel_args` are copied into every channel.
-    /// @throws asio::system_error if listening fails.
+    /// @throws `std::system_error` (`boost::system::system_error` on
+    ///         Boost.Asio) if listening fails.
     template <class... Args>
     server(asio::io_context& ctx, const endpoint_type& local, Args... channel_args)
         : server(server_options{}, ctx, local, std::move(channel_args)...) {}

@@ -6,9 +6,7 @@
 #include <asynchat/detail/replay_socket.hpp>
 #include <asynchat/stream_traits.hpp>
 
-#include <asio/ip/tcp.hpp>
-#include <asio/ssl/context.hpp>
-#include <asio/ssl/stream.hpp>
+#include <asynchat/detail/asio_ssl.hpp>
 
 #include <string>
 #include <type_traits>

@@ -16,7 +16,7 @@
 #include <asynchat/starttls_stream.hpp>
 #include <asynchat/stream_traits.hpp>
 
-#include <asio/ssl.hpp>
+#include <asynchat/detail/asio_ssl.hpp>
 
 #include <string>
 #include <system_error>
@@ -47,7 +47,7 @@ struct stream_traits<asio::ssl::stream<Next>> {
     static void async_shutdown(stream& s, Handler&& h) {
         s.async_shutdown(std::forward<Handler>(h));
     }
-    static bool truncated(const std::error_code& ec) noexcept { return ec == asio::ssl::error::stream_truncated; }
+    static bool truncated(const error_code& ec) noexcept { return ec == asio::ssl::error::stream_truncated; }
 };
 
 /// Plaintext, then TLS from `start_tls()` on.
@@ -68,7 +68,7 @@ struct stream_traits<starttls_stream<Socket>> {
     static void async_shutdown(stream& s, Handler&& h) {
         s.tls().async_shutdown(std::forward<Handler>(h));
     }
-    static bool truncated(const std::error_code& ec) noexcept { return ec == asio::ssl::error::stream_truncated; }
+    static bool truncated(const error_code& ec) noexcept { return ec == asio::ssl::error::stream_truncated; }
 };
 
 } // namespace asynchat

@@ -2,6 +2,7 @@
 // The sibling of the failing cases: a channel and a dispatcher with every
 // required hook build cleanly.
 #include <asynchat/asynchat.hpp>
+#include "../support/asio.hpp"  // asio:: is boost::asio under ASYNCHAT_USE_BOOST_ASIO
 
 class session : public asynchat::async_chat<session> {
 public:

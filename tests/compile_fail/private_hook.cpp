@@ -1,5 +1,6 @@
 // expect: Derived must define a public 'void found_terminator()'
 #include <asynchat/async_chat.hpp>
+#include "../support/asio.hpp"  // asio:: is boost::asio under ASYNCHAT_USE_BOOST_ASIO
 
 class session : public asynchat::async_chat<session> {
 public:

@@ -1,6 +1,7 @@
 // expect: push
 // Python raises TypeError for push(10); here it does not compile.
 #include <asynchat/async_chat.hpp>
+#include "../support/asio.hpp"  // asio:: is boost::asio under ASYNCHAT_USE_BOOST_ASIO
 
 class session : public asynchat::async_chat<session> {
 public:

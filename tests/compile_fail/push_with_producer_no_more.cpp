@@ -1,5 +1,6 @@
 // expect: push_with_producer: the argument must be bytes or have a 'more()' member
 #include <asynchat/async_chat.hpp>
+#include "../support/asio.hpp"  // asio:: is boost::asio under ASYNCHAT_USE_BOOST_ASIO
 
 class session : public asynchat::async_chat<session> {
 public:

@@ -2,6 +2,7 @@
 // The same for a STARTTLS stream: its header alone is not enough.
 #include <asynchat/async_chat.hpp>
 #include <asynchat/starttls_stream.hpp>
+#include "../support/asio.hpp"  // asio:: is boost::asio under ASYNCHAT_USE_BOOST_ASIO
 
 class session : public asynchat::async_chat<session, asynchat::starttls_stream<>> {
 public:

@@ -2,6 +2,7 @@
 // The sibling: with <asynchat/tls.hpp>, both TLS streams build.
 #include <asynchat/async_chat.hpp>
 #include <asynchat/tls.hpp>
+#include "../support/asio.hpp"  // asio:: is boost::asio under ASYNCHAT_USE_BOOST_ASIO
 
 template <class Stream>
 class session : public asynchat::async_chat<session<Stream>, Stream> {

@@ -4,7 +4,8 @@
 // includes it: a compile error naming the header instead.
 #include <asynchat/async_chat.hpp>
 
-#include <asio/ssl.hpp>
+#include "../support/asio.hpp"
+#include <asynchat/detail/asio_ssl.hpp>  // Asio's TLS, not <asynchat/tls.hpp>
 
 class session : public asynchat::async_chat<session, asio::ssl::stream<asio::ip::tcp::socket>> {
 public:

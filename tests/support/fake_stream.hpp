@@ -4,10 +4,7 @@
 #ifndef ASYNCHAT_TESTS_SUPPORT_FAKE_STREAM_HPP
 #define ASYNCHAT_TESTS_SUPPORT_FAKE_STREAM_HPP
 
-#include <asio/any_io_executor.hpp>
-#include <asio/buffer.hpp>
-#include <asio/error.hpp>
-#include <asio/post.hpp>
+#include "asio.hpp"
 
 #include <algorithm>
 #include <cstddef>
@@ -35,8 +32,8 @@ struct fake_state {
     bool open = true;
 
     // Input side.
-    std::deque<std::variant<std::string, std::error_code>> input;
-    std::function<void(std::error_code, std::size_t)> read_handler;
+    std::deque<std::variant<std::string, asynchat::error_code>> input;
+    std::function<void(asynchat::error_code, std::size_t)> read_handler;
     asio::mutable_buffer read_buffer;
     std::vector<std::size_t> read_sizes_asked;
 
@@ -47,14 +44,14 @@ struct fake_state {
     std::size_t max_write = std::numeric_limits<std::size_t>::max();
     bool hold_writes = false;
     std::function<void()> held_write;        // completes the held write
-    std::error_code write_error;             // the next writes fail with this
+    asynchat::error_code write_error;             // the next writes fail with this
     std::size_t writes_started = 0;
 
     void feed(std::string bytes) {
         input.emplace_back(std::move(bytes));
         pump();
     }
-    void feed_error(std::error_code ec) {
+    void feed_error(asynchat::error_code ec) {
         input.emplace_back(ec);
         pump();
     }
@@ -72,7 +69,7 @@ struct fake_state {
         auto handler = std::exchange(read_handler, nullptr);
         auto item = std::move(input.front());
         input.pop_front();
-        if (auto* ec = std::get_if<std::error_code>(&item)) {
+        if (auto* ec = std::get_if<asynchat::error_code>(&item)) {
             asio::post(ex, [handler, ec = *ec] { handler(ec, 0); });
             return;
         }
@@ -80,7 +77,7 @@ struct fake_state {
         const std::size_t n = std::min(bytes.size(), read_buffer.size());
         std::memcpy(read_buffer.data(), bytes.data(), n);
         if (n < bytes.size()) input.emplace_front(bytes.substr(n));
-        asio::post(ex, [handler, n] { handler(std::error_code(), n); });
+        asio::post(ex, [handler, n] { handler(asynchat::error_code(), n); });
     }
 };
 
@@ -96,7 +93,7 @@ public:
     lowest_layer_type& lowest_layer() { return *this; }
     bool is_open() const { return state_->open; }
 
-    void close(std::error_code& ec) {
+    void close(asynchat::error_code& ec) {
         ec = {};
         state_->open = false;
         if (auto h = std::exchange(state_->read_handler, nullptr))
@@ -129,9 +126,9 @@ public:
             bytes.append(static_cast<const char*>(b.data()), b.size());
         }
         state_->write_pieces.push_back(pieces);
-        std::function<void(std::error_code, std::size_t)> h = std::forward<Handler>(handler);
+        std::function<void(asynchat::error_code, std::size_t)> h = std::forward<Handler>(handler);
         if (!state_->open || state_->write_error) {
-            const std::error_code ec = state_->open ? state_->write_error : asio::error::bad_descriptor;
+            const asynchat::error_code ec = state_->open ? state_->write_error : asio::error::bad_descriptor;
             asio::post(state_->ex, [h, ec] { h(ec, 0); });
             return;
         }
@@ -142,7 +139,7 @@ public:
                 return;
             }
             st->written.append(bytes, 0, n);
-            asio::post(st->ex, [h, n] { h(std::error_code(), n); });
+            asio::post(st->ex, [h, n] { h(asynchat::error_code(), n); });
         };
         if (state_->hold_writes) state_->held_write = complete;
         else complete();

@@ -11,7 +11,7 @@
 
 #include "http_channel.hpp"
 
-#include <asio/io_context.hpp>
+#include "asio.hpp"
 
 #include <chrono>
 #include <memory>

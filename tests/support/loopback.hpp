@@ -3,10 +3,7 @@
 #ifndef ASYNCHAT_TESTS_SUPPORT_LOOPBACK_HPP
 #define ASYNCHAT_TESTS_SUPPORT_LOOPBACK_HPP
 
-#include <asio/buffer.hpp>
-#include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/write.hpp>
+#include "asio.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -42,7 +39,7 @@ public:
 
     python_echo_server(asio::io_context& ctx, std::size_t chunk_size)
         : acceptor_(ctx, any_loopback_port()), socket_(ctx), chunk_size_(chunk_size) {
-        acceptor_.async_accept(socket_, [this](const std::error_code& ec) {
+        acceptor_.async_accept(socket_, [this](const asynchat::error_code& ec) {
             if (ec) return finish();
             read_byte();
         });
@@ -63,7 +60,7 @@ public:
 
 private:
     void read_byte() {
-        socket_.async_read_some(asio::buffer(&byte_, 1), [this](const std::error_code& ec, std::size_t n) {
+        socket_.async_read_some(asio::buffer(&byte_, 1), [this](const asynchat::error_code& ec, std::size_t n) {
             if (ec || n == 0) return quit_seen();  // EOF: echo what we have, as CPython does
             buffer += byte_;
             if (buffer.find(quit) != std::string::npos) return quit_seen();
@@ -83,14 +80,14 @@ private:
         const std::size_t n = std::min(chunk_size_, to_send_.size());
         chunk_ = to_send_.substr(0, n);
         to_send_.erase(0, n);
-        asio::async_write(socket_, asio::buffer(chunk_), [this](const std::error_code& ec, std::size_t) {
+        asio::async_write(socket_, asio::buffer(chunk_), [this](const asynchat::error_code& ec, std::size_t) {
             if (ec) return finish();  // the client may have gone (test_close_when_done)
             send_next();
         });
     }
 
     void finish() {
-        std::error_code ignored;
+        asynchat::error_code ignored;
         socket_.close(ignored);
         acceptor_.close(ignored);
         done = true;

@@ -4,7 +4,7 @@
 #ifndef ASYNCHAT_TESTS_SUPPORT_PROCESS_HPP
 #define ASYNCHAT_TESTS_SUPPORT_PROCESS_HPP
 
-#include <asio/ip/tcp.hpp>
+#include "asio.hpp"
 
 #include <chrono>
 #include <condition_variable>

@@ -3,7 +3,7 @@
 #ifndef ASYNCHAT_DETAIL_GATHERED_BUFFERS_HPP
 #define ASYNCHAT_DETAIL_GATHERED_BUFFERS_HPP
 
-#include <asio/buffer.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <array>
 #include <cstddef>

@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <string_view>
+#include <asynchat/detail/error_code.hpp>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -33,7 +34,7 @@ template <class T, class = void>
 struct has_handle_error_code : std::false_type {};
 template <class T>
 struct has_handle_error_code<
-    T, std::void_t<decltype(std::declval<T&>().handle_error(std::declval<const std::error_code&>()))>>
+    T, std::void_t<decltype(std::declval<T&>().handle_error(std::declval<const error_code&>()))>>
     : std::true_type {};
 
 template <class T, class = void>

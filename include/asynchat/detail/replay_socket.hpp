@@ -3,9 +3,7 @@
 #ifndef ASYNCHAT_DETAIL_REPLAY_SOCKET_HPP
 #define ASYNCHAT_DETAIL_REPLAY_SOCKET_HPP
 
-#include <asio/associated_executor.hpp>
-#include <asio/buffer.hpp>
-#include <asio/post.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <cstddef>
 #include <string>
@@ -53,7 +51,7 @@ public:
         }
         // Completions never run inline: post to the handler's executor.
         auto ex = asio::get_associated_executor(handler, socket_.get_executor());
-        asio::post(ex, [h = std::forward<Handler>(handler), n]() mutable { h(std::error_code(), n); });
+        asio::post(ex, [h = std::forward<Handler>(handler), n]() mutable { h(error_code(), n); });
     }
 
     template <class ConstBuffers, class Handler>

@@ -3,9 +3,7 @@
 #ifndef ASYNCHAT_DETAIL_STRAND_CHECK_HPP
 #define ASYNCHAT_DETAIL_STRAND_CHECK_HPP
 
-#include <asio/any_io_executor.hpp>
-#include <asio/io_context.hpp>
-#include <asio/strand.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <type_traits>
 #include <typeinfo>

@@ -5,7 +5,7 @@
 
 #include <asynchat/detail/strand_check.hpp>
 
-#include <asio/post.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <memory>
 #include <string>

@@ -3,8 +3,7 @@
 #ifndef ASYNCHAT_DETAIL_STREAM_POLICY_HPP
 #define ASYNCHAT_DETAIL_STREAM_POLICY_HPP
 
-#include <asio/error.hpp>
-#include <asio/post.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <system_error>
 #include <utility>
@@ -38,7 +37,7 @@ public:
     bool start_needed(const Stream&) const noexcept { return false; }
     template <class Handler>
     void async_start(Stream& s, tls_role, Handler&& h) {
-        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(std::error_code()); });
+        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(error_code()); });
     }
     void started() noexcept {}
 
@@ -46,10 +45,10 @@ public:
     void cancel_io(Stream&) noexcept {}
     template <class Handler>
     void async_goodbye(Stream& s, Handler&& h) {
-        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(std::error_code()); });
+        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(error_code()); });
     }
 
-    static bool is_eof(const std::error_code& ec) noexcept { return ec == asio::error::eof; }
+    static bool is_eof(const error_code& ec) noexcept { return ec == asio::error::eof; }
 
     template <class Channel>
     void at_barrier(Channel&) noexcept {}

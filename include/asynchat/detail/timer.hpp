@@ -3,7 +3,7 @@
 #ifndef ASYNCHAT_DETAIL_TIMER_HPP
 #define ASYNCHAT_DETAIL_TIMER_HPP
 
-#include <asio/steady_timer.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <chrono>
 #include <limits>
@@ -117,7 +117,7 @@ public:
         timer_->expires_at(due);  // cancels a later wait, if any
         waiting_ = true;
         timer_->async_wait([this, keep = std::move(keep), on_due = std::move(on_due),
-                            generation = ++generation_](const std::error_code&) mutable {
+                            generation = ++generation_](const error_code&) mutable {
             if (generation != generation_) return;  // superseded by a newer wait
             waiting_ = false;
             on_due();
@@ -132,7 +132,7 @@ public:
         waiting_ = false;
         timer_->expires_at(saturating_add(clock::now(), d));
         timer_->async_wait([this, keep = std::move(keep), f = std::move(f),
-                            generation = ++generation_](const std::error_code& ec) mutable {
+                            generation = ++generation_](const error_code& ec) mutable {
             if (ec || generation != generation_) return;
             f();
         });

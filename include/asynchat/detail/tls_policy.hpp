@@ -5,8 +5,7 @@
 
 #include <asynchat/stream_traits.hpp>
 
-#include <asio/error.hpp>
-#include <asio/ssl/error.hpp>
+#include <asynchat/detail/asio_ssl.hpp>
 
 #include <optional>
 #include <string>
@@ -40,7 +39,7 @@ public:
     // goodbye: close_notify, once the handshake succeeded.
     bool goodbye_needed(const stream& s) const noexcept { return secure(s); }
     void cancel_io(stream& s) noexcept {
-        std::error_code ignored;
+        error_code ignored;
         s.lowest_layer().cancel(ignored);
     }
     template <class Handler>
@@ -50,7 +49,7 @@ public:
 
     // A peer that closed the connection without close_notify: an EOF (most
     // peers do it; what was received was authenticated).
-    static bool is_eof(const std::error_code& ec) noexcept {
+    static bool is_eof(const error_code& ec) noexcept {
         return ec == asio::error::eof || Traits::truncated(ec);
     }
 

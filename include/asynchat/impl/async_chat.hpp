@@ -34,7 +34,7 @@ void ASYNCHAT_CHANNEL_T::connect(const endpoint_type& peer) {
     state_ = state::connecting;
     client_ = true;
     arm_timer();  // a deadline set before connect() bounds the connection attempt
-    stream_.lowest_layer().async_connect(peer, [self = std::move(self)](const std::error_code& ec) {
+    stream_.lowest_layer().async_connect(peer, [self = std::move(self)](const error_code& ec) {
         static_cast<async_chat&>(*self).on_connect(ec);
     });
 }
@@ -93,7 +93,7 @@ void ASYNCHAT_CHANNEL_T::open() {
 }
 
 ASYNCHAT_CHANNEL
-void ASYNCHAT_CHANNEL_T::on_connect(const std::error_code& ec) {
+void ASYNCHAT_CHANNEL_T::on_connect(const error_code& ec) {
     if (state_ != state::connecting) return;  // closed meanwhile
     if (ec) {
         report_error(ec);
@@ -114,13 +114,13 @@ void ASYNCHAT_CHANNEL_T::start_stream(tls_role role) {
     state_ = state::handshaking;
     timer_.note_activity(clock::now());
     arm_timer();  // the idle timeout and the deadline bound the handshake too
-    policy_.async_start(stream_, role, [self = this->shared_from_this()](const std::error_code& ec) {
+    policy_.async_start(stream_, role, [self = this->shared_from_this()](const error_code& ec) {
         static_cast<async_chat&>(*self).on_stream_started(ec);
     });
 }
 
 ASYNCHAT_CHANNEL
-void ASYNCHAT_CHANNEL_T::on_stream_started(const std::error_code& ec) {
+void ASYNCHAT_CHANNEL_T::on_stream_started(const error_code& ec) {
     if (state_ != state::handshaking) return;  // closed meanwhile
     if (ec) {
         guarded([&] { derived().handle_handshake_error(ec); });
@@ -146,7 +146,7 @@ ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::tune_socket() {
     if constexpr (std::is_same_v<protocol_type, asio::ip::tcp>) {
         if (Derived::tcp_nodelay) {
-            std::error_code ignored;  // not every socket supports it; not fatal
+            error_code ignored;  // not every socket supports it; not fatal
             stream_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
         }
     }
@@ -166,7 +166,7 @@ void ASYNCHAT_CHANNEL_T::goodbye_if_idle() {
     auto self = this->shared_from_this();
     // The socket closes when the goodbye completes or the wait ends first.
     timer_.wait_once(detail::saturating_duration(Derived::tls_close_timeout), self, [this] { close_socket(); });
-    policy_.async_goodbye(stream_, [self = std::move(self), this](const std::error_code&) {
+    policy_.async_goodbye(stream_, [self = std::move(self), this](const error_code&) {
         timer_.cancel();
         close_socket();
     });
@@ -174,7 +174,7 @@ void ASYNCHAT_CHANNEL_T::goodbye_if_idle() {
 
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::close_socket() noexcept {
-    std::error_code ignored;
+    error_code ignored;
     stream_.lowest_layer().close(ignored);
 }
 
@@ -196,7 +196,7 @@ void ASYNCHAT_CHANNEL_T::read_next() {
         if (!may_read() || state_ != state::open) return;
         char* room = framer_.prepare(Derived::ac_in_buffer_size);
         stream_.async_read_some(asio::buffer(room, Derived::ac_in_buffer_size),
-                                [self = this->shared_from_this()](const std::error_code& ec, std::size_t n) {
+                                [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
                                     static_cast<async_chat&>(*self).on_read(ec, n);
                                 });
         reading_ = true;
@@ -204,7 +204,7 @@ void ASYNCHAT_CHANNEL_T::read_next() {
 }
 
 ASYNCHAT_CHANNEL
-void ASYNCHAT_CHANNEL_T::on_read(const std::error_code& ec, std::size_t n) {
+void ASYNCHAT_CHANNEL_T::on_read(const error_code& ec, std::size_t n) {
     reading_ = false;
     if (state_ != state::open) {  // closed meanwhile: no hook runs
         goodbye_if_idle();
@@ -252,7 +252,7 @@ void ASYNCHAT_CHANNEL_T::send_next() {
         const std::size_t bytes = out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
                                               [&](const char* p, std::size_t n) { iov_.add(p, n); });
         if (bytes == 0 || state_ != state::open) return;
-        stream_.async_write_some(iov_.filled(), [self = this->shared_from_this()](const std::error_code& ec,
+        stream_.async_write_some(iov_.filled(), [self = this->shared_from_this()](const error_code& ec,
                                                                                  std::size_t n) {
             static_cast<async_chat&>(*self).on_write(ec, n);
         });
@@ -280,7 +280,7 @@ void ASYNCHAT_CHANNEL_T::send_next() {
 }
 
 ASYNCHAT_CHANNEL
-void ASYNCHAT_CHANNEL_T::on_write(const std::error_code& ec, std::size_t n) {
+void ASYNCHAT_CHANNEL_T::on_write(const error_code& ec, std::size_t n) {
     writing_ = false;
     out_.consume(n);
     if (state_ != state::open) {
@@ -317,7 +317,7 @@ void ASYNCHAT_CHANNEL_T::on_timer() {
 // --------------------------------------------------------------------- errors
 
 ASYNCHAT_CHANNEL
-void ASYNCHAT_CHANNEL_T::io_failed(const std::error_code& ec) {
+void ASYNCHAT_CHANNEL_T::io_failed(const error_code& ec) {
     if (policy_.is_eof(ec))
         guarded([this] { derived().handle_eof(); });
     else if (detail::is_disconnect(ec))
@@ -341,7 +341,7 @@ void ASYNCHAT_CHANNEL_T::report_exception() noexcept {
 }
 
 ASYNCHAT_CHANNEL
-void ASYNCHAT_CHANNEL_T::report_error(const std::error_code& ec) noexcept {
+void ASYNCHAT_CHANNEL_T::report_error(const error_code& ec) noexcept {
     try {
         if constexpr (detail::has_handle_error_code<Derived>::value)
             derived().handle_error(ec);

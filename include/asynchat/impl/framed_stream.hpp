@@ -5,12 +5,7 @@
 #ifndef ASYNCHAT_IMPL_FRAMED_STREAM_HPP
 #define ASYNCHAT_IMPL_FRAMED_STREAM_HPP
 
-#include <asio/buffer.hpp>
-#include <asio/cancellation_state.hpp>
-#include <asio/cancellation_type.hpp>
-#include <asio/compose.hpp>
-#include <asio/error.hpp>
-#include <asio/post.hpp>
+#include <asynchat/detail/asio.hpp>
 
 #include <cstring>
 #include <stdexcept>
@@ -133,32 +128,32 @@ void framed_stream<Stream>::hand_over_unfinished_record() {
 
 namespace detail {
 
-// The record as a string of its own: void(std::error_code, std::string).
+// The record as a string of its own: void(asynchat::error_code, std::string).
 struct record_as_string {
     template <class Self, class Framed>
-    void complete(Self& self, Framed& s, std::error_code ec) {
+    void complete(Self& self, Framed& s, error_code ec) {
         std::string record = std::move(s.partial_);
         s.partial_.clear();  // a moved-from string is valid but unspecified
         self.complete(ec, std::move(record));
     }
     template <class Self>
-    void reject(Self& self, std::error_code ec) {
+    void reject(Self& self, error_code ec) {
         self.complete(ec, std::string());
     }
 };
 
-// The record appended to the caller's string: void(std::error_code, std::size_t).
+// The record appended to the caller's string: void(asynchat::error_code, std::size_t).
 struct record_appended {
     std::string* out;
     template <class Self, class Framed>
-    void complete(Self& self, Framed& s, std::error_code ec) {
+    void complete(Self& self, Framed& s, error_code ec) {
         out->append(s.partial_);
         const std::size_t n = s.partial_.size();
         s.partial_.clear();  // keeps its capacity for the next record
         self.complete(ec, n);
     }
     template <class Self>
-    void reject(Self& self, std::error_code ec) {
+    void reject(Self& self, error_code ec) {
         self.complete(ec, std::size_t{0});
     }
 };
@@ -171,7 +166,7 @@ public:
     read_record_op(framed_stream<Stream>& s, Output out) noexcept : s_(&s), out_(out) {}
 
     template <class Self>
-    void operator()(Self& self, std::error_code ec = {}, std::size_t n = 0) {
+    void operator()(Self& self, error_code ec = {}, std::size_t n = 0) {
         switch (state_) {
         case state::starting: return start(self);
         case state::reading: return on_read(self, ec, n);
@@ -192,9 +187,11 @@ private:
             return;
         }
         s_->busy_ = true;
+#if defined(ASYNCHAT_ASIO_HAS_CANCELLATION_SLOT)
         // Cancelling loses nothing (see keep_unfinished_record), so every
         // cancellation type is honoured.
         self.reset_cancellation_state(asio::enable_total_cancellation());
+#endif
         s_->start_read_bookkeeping();
         if (s_->dropped_) return finish_later(self, make_error_code(error::record_too_long));
         switch (s_->frame()) {
@@ -210,14 +207,14 @@ private:
             return finish_later(self, s_->failed_);
         }
         if (s_->deferred_) {
-            settle(std::exchange(s_->deferred_, std::error_code()));
+            settle(std::exchange(s_->deferred_, error_code()));
             return finish_later(self, result_);
         }
         read_some(self);
     }
 
     template <class Self>
-    void on_read(Self& self, std::error_code ec, std::size_t n) {
+    void on_read(Self& self, error_code ec, std::size_t n) {
         s_->framer_.commit(n);
         if (n != 0) {
             const auto o = s_->frame();
@@ -228,7 +225,7 @@ private:
                 if (is_final(ec)) s_->deferred_ = ec;
                 result_ = o == framed_stream<Stream>::outcome::too_long
                               ? make_error_code(error::record_too_long)
-                              : std::error_code();
+                              : error_code();
                 return finish(self);
             }
         }
@@ -236,24 +233,26 @@ private:
             settle(ec);  // would_block: nothing to read yet, as async_chat ignores it
             return finish(self);
         }
+#if defined(ASYNCHAT_ASIO_HAS_CANCELLATION_SLOT)
         if (self.get_cancellation_state().cancelled() != asio::cancellation_type::none) {
             settle(asio::error::operation_aborted);
             return finish(self);
         }
+#endif
         read_some(self);
     }
 
-    static bool is_transient(std::error_code ec) noexcept {
+    static bool is_transient(error_code ec) noexcept {
         return ec == asio::error::would_block || ec == asio::error::try_again;
     }
     // An error that settle() makes final: end of stream or a stream error.
-    static bool is_final(std::error_code ec) noexcept {
+    static bool is_final(error_code ec) noexcept {
         return ec && !is_transient(ec) && ec != asio::error::operation_aborted;
     }
 
     // The read ends with `ec` and no record. Only a cancellation leaves the
     // stream usable: any other error is final.
-    void settle(std::error_code ec) {
+    void settle(error_code ec) {
         if (ec == asio::error::eof) s_->hand_over_unfinished_record();
         else s_->keep_unfinished_record();
         if (ec != asio::error::operation_aborted) s_->failed_ = ec;
@@ -270,7 +269,7 @@ private:
 
     // Never complete inside the initiating function: post, then finish.
     template <class Self>
-    void finish_later(Self& self, std::error_code ec) {
+    void finish_later(Self& self, error_code ec) {
         result_ = ec;
         state_ = state::finishing;
         asio::post(std::move(self));
@@ -284,7 +283,7 @@ private:
 
     framed_stream<Stream>* s_;
     Output out_;
-    std::error_code result_;
+    error_code result_;
     state state_ = state::starting;
 };
 
@@ -293,7 +292,7 @@ private:
 template <class Stream>
 template <class Token>
 auto framed_stream<Stream>::async_read_record(Token&& token) {
-    return asio::async_compose<Token, void(std::error_code, std::string)>(
+    return asio::async_compose<Token, void(error_code, std::string)>(
         detail::read_record_op<Stream, detail::record_as_string>(*this, {}), token,
         stream_.get_executor());
 }
@@ -301,7 +300,7 @@ auto framed_stream<Stream>::async_read_record(Token&& token) {
 template <class Stream>
 template <class Token>
 auto framed_stream<Stream>::async_read_record(std::string& record, Token&& token) {
-    return asio::async_compose<Token, void(std::error_code, std::size_t)>(
+    return asio::async_compose<Token, void(error_code, std::size_t)>(
         detail::read_record_op<Stream, detail::record_appended>(*this, {&record}),
         token, stream_.get_executor());
 }
