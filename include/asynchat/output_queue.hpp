@@ -369,6 +369,7 @@ private:
         if (e.copy != nullptr && e.capacity <= max_spare_capacity)
             detail::buffer_cache::give(std::move(e.copy), e.capacity);
         entries_.drop_first();
+        entries_.release_if_empty();  // a drained queue holds no entry array
     }
 
     static constexpr std::size_t max_spare_capacity = 64 * 1024;
