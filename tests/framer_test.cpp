@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -400,4 +401,30 @@ TEST_CASE("a moved framer takes the buffered input and leaves the source empty a
             check_moved_from(f);
         }
     }
+}
+
+TEST_CASE("shrink_to_fit gives the input buffer to the thread's cache; prepare takes it back",
+          "[framer][memory]") {
+    using cache = asynchat::detail::buffer_cache;
+    cache::release();
+    asynchat::framer f("\r\n");
+    recorder r;
+    char* room = f.prepare(4096);
+    const std::size_t capacity = f.capacity();
+    CHECK(capacity >= 4096);
+    std::memcpy(room, "ab\r", 3);
+    f.commit(3);
+    f.process(r);
+    f.shrink_to_fit();  // "\r" is held: the buffer stays
+    CHECK(f.capacity() == capacity);
+    CHECK(cache::cached_buffers() == 0);
+    f.feed("\n", r);
+    f.shrink_to_fit();
+    CHECK(f.capacity() == 0);
+    CHECK(cache::cached_buffers() == 1);
+    CHECK(cache::cached_bytes() == capacity);
+    CHECK(f.prepare(4096) == room);  // the same buffer, no allocation
+    CHECK(cache::cached_buffers() == 0);
+    CHECK(f.capacity() == capacity);
+    cache::release();
 }

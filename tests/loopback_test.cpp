@@ -349,3 +349,80 @@ TEST_CASE("TCP_NODELAY is on for a started TCP channel, off if Derived says tcp_
     CHECK(nodelay_after_start<nodelay_channel>());
     CHECK_FALSE(nodelay_after_start<nagle_channel>());
 }
+
+namespace {
+// Echoes each "\r\n" line; records what it was given.
+template <class Socket>
+class idle_echo : public asynchat::async_chat<idle_echo<Socket>, Socket> {
+    using base = asynchat::async_chat<idle_echo<Socket>, Socket>;
+
+public:
+    explicit idle_echo(Socket s) : base(std::move(s)) { this->set_terminator("\r\n"); }
+    void collect_incoming_data(std::string_view d) { this->_collect_incoming_data(d); }
+    void found_terminator() {
+        ++records;
+        this->push(this->_get_data() + "\r\n");
+    }
+    std::size_t records = 0;
+};
+
+// Sends `bytes` from the raw peer and reads `reply_size` bytes back.
+template <class Socket>
+std::string exchange(asio::io_context& ctx, Socket& peer, const std::string& bytes, std::size_t reply_size) {
+    asio::write(peer, asio::buffer(bytes));
+    std::string got(reply_size, '\0');
+    bool done = reply_size == 0;
+    if (!done)
+        asio::async_read(peer, asio::buffer(got), [&](const std::error_code&, std::size_t) { done = true; });
+    REQUIRE(test::run_until(ctx, [&] { return done; }));
+    return got;
+}
+
+template <class Socket>
+void check_idle_holds_no_input_buffer(asio::io_context& ctx, Socket a, Socket& peer) {
+    auto ch = std::make_shared<idle_echo<Socket>>(std::move(a));
+    ch->start();
+    // Idle from the start: waiting for readability, no buffer.
+    REQUIRE(test::run_until(ctx, [&] { return ch->input_buffer_capacity() == 0; }, std::chrono::seconds(5)));
+
+    CHECK(exchange(ctx, peer, "one\r\n", 5) == "one\r\n");
+    // The line was framed and answered: idle again, the buffer given back.
+    REQUIRE(test::run_until(ctx, [&] { return ch->input_buffer_capacity() == 0; }, std::chrono::seconds(5)));
+
+    // Bytes passed on to collect_incoming_data need no buffer either.
+    exchange(ctx, peer, "partial", 0);
+    REQUIRE(test::run_until(ctx, [&] { return ch->record_in_progress(); }, std::chrono::seconds(5)));
+    REQUIRE(test::run_until(ctx, [&] { return ch->input_buffer_capacity() == 0; }, std::chrono::seconds(5)));
+
+    // A partial terminator must be kept: the buffer stays while it waits.
+    exchange(ctx, peer, "-two\r", 0);
+    REQUIRE(test::run_until(ctx, [&] { return ch->buffered_input() == "\r"; }, std::chrono::seconds(5)));
+    CHECK(ch->input_buffer_capacity() >= asynchat::async_chat<idle_echo<Socket>, Socket>::ac_in_buffer_size);
+    CHECK(exchange(ctx, peer, "\n", 13) == "partial-two\r\n");
+    REQUIRE(test::run_until(ctx, [&] { return ch->input_buffer_capacity() == 0; }, std::chrono::seconds(5)));
+
+    // A burst larger than many reads (full reads skip the wait): every line
+    // comes back once, in order.
+    std::string burst;
+    for (int i = 0; i < 20000; ++i) burst += "line " + std::to_string(i) + "\r\n";
+    CHECK(exchange(ctx, peer, burst, burst.size()) == burst);
+    REQUIRE(test::run_until(ctx, [&] { return ch->input_buffer_capacity() == 0; }, std::chrono::seconds(5)));
+    CHECK(ch->records == 20002);
+    ch->close();
+}
+} // namespace
+
+TEST_CASE("an idle channel on a TCP socket holds no input buffer", "[loopback][memory]") {
+    asio::io_context ctx;
+    asio::ip::tcp::acceptor acceptor(ctx, test::any_loopback_port());
+    asio::ip::tcp::socket peer(ctx);
+    peer.connect(acceptor.local_endpoint());
+    check_idle_holds_no_input_buffer(ctx, acceptor.accept(), peer);
+}
+
+TEST_CASE("an idle channel on a Unix domain socket holds no input buffer", "[loopback][memory][unix]") {
+    asio::io_context ctx;
+    asio::local::stream_protocol::socket a(ctx), b(ctx);
+    asio::local::connect_pair(a, b);
+    check_idle_holds_no_input_buffer(ctx, std::move(a), b);
+}

@@ -316,3 +316,49 @@ TEST_CASE("pieces in flight stay put while later pushes grow the queue", "[outpu
     q.consume(n);
     CHECK(drain(q).substr(0, 3) == "ppa");
 }
+
+TEST_CASE("a drained queue holds no copy buffer: it goes to the thread's cache for the next push",
+          "[output_queue][memory]") {
+    using cache = asynchat::detail::buffer_cache;
+    cache::release();
+    asynchat::output_queue q;
+    q.push(std::string_view("hello\r\n"), 4096);
+    q.push(std::string_view("world\r\n"), 4096);
+    CHECK(cache::cached_buffers() == 0);
+    std::string sent;
+    const std::size_t n = q.gather(1 << 16, 16, [&](const char* p, std::size_t k) { sent.append(p, k); });
+    CHECK(sent == "hello\r\nworld\r\n");
+    q.consume(n);
+    CHECK(q.empty());
+    // Given back, not kept by the queue: the copy buffer and the entry array.
+    CHECK(cache::cached_buffers() == 2);
+    CHECK(cache::cached_bytes() >= 4096);
+    // A partial write keeps the buffer until its last byte is sent.
+    q.push(std::string_view("again\r\n"), 4096);
+    CHECK(cache::cached_buffers() == 0);  // the same two, taken back
+    const std::size_t m = q.gather(1 << 16, 16, [](const char*, std::size_t) {});
+    q.consume(m - 1);
+    CHECK(cache::cached_buffers() == 0);
+    CHECK(q.gather(1 << 16, 16, [](const char*, std::size_t) {}) == 1);
+    q.consume(1);
+    CHECK(cache::cached_buffers() == 2);
+    cache::release();
+    CHECK(cache::cached_bytes() == 0);
+}
+
+TEST_CASE("copy buffers too large for the cache are freed, and the cache is bounded", "[output_queue][memory]") {
+    using cache = asynchat::detail::buffer_cache;
+    cache::release();
+    {
+        asynchat::output_queue q;
+        q.push(std::string(200 * 1024, 'x'));  // moved in, not a copy buffer
+        q.push(std::string_view(std::string(100 * 1024, 'y')));  // a copy over 64 KiB: freed when sent
+        for (std::size_t n; (n = q.gather(1 << 20, 16, [](const char*, std::size_t) {})) != 0;) q.consume(n);
+    }
+    CHECK(cache::cached_buffers() == 1);  // the entry array only
+    CHECK(cache::cached_bytes() < 64 * 1024);
+    for (int i = 0; i < 100; ++i) cache::give(std::unique_ptr<char[]>(new char[16384]), 16384);
+    CHECK(cache::cached_buffers() <= cache::slots);
+    CHECK(cache::cached_bytes() <= cache::max_bytes);
+    cache::release();
+}

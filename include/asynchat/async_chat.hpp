@@ -201,6 +201,16 @@ public:
     /// the peer stopped in the middle of a record.
     [[nodiscard]] bool record_in_progress() const noexcept { return framer_.record_in_progress(); }
 
+    /// Bytes of memory the channel holds for input (beyond Python). 0 while a
+    /// channel on a socket that can wait for readability (TCP, Unix domain:
+    /// `stream_traits<Stream>::policy`) waits for its peer with no partial
+    /// terminator or held-back record buffered: an idle connection holds no
+    /// input buffer. Otherwise the capacity of the buffer reads go into
+    /// (`ac_in_buffer_size` and a little more), taken from and given back to
+    /// a per-thread cache. A TLS channel keeps its buffer (decrypted bytes may
+    /// wait in the TLS engine, where the socket cannot see them).
+    [[nodiscard]] std::size_t input_buffer_capacity() const noexcept { return framer_.capacity(); }
+
     /// A ready-made `collect_incoming_data`: appends `data` to a buffer of the
     /// channel (Python's `_collect_incoming_data`).
     void _collect_incoming_data(std::string_view data) { incoming_.append(data); }
@@ -605,8 +615,12 @@ private:
     void goodbye_if_idle();                   // after close(): once no I/O is in flight
     void close_socket() noexcept;
 
-    // ---- read loop (impl): one read in flight at most; records framed in place.
+    // ---- read loop (impl): one read (or wait for readability) in flight at
+    // most; records framed in place. An idle channel on a stream that can
+    // wait for readability holds no input buffer: it gives it back (to the
+    // thread's buffer cache) and waits, then takes one for the read.
     void read_next();
+    void on_readable(const error_code& ec);
     void on_read(const error_code& ec, std::size_t n);
     void deliver();
     bool may_read() { return queued_bytes() <= high_water_ && derived().readable(); }
@@ -642,7 +656,8 @@ private:
     detail::gathered_buffers iov_;  // the pieces of the write in flight
     std::string incoming_;  // for _collect_incoming_data / _get_data
     state state_ = state::idle;
-    bool reading_ = false;     // a read is in flight
+    bool reading_ = false;     // a read, or a wait for readability, is in flight
+    bool readable_ = false;    // the wait for readability completed: read now
     bool writing_ = false;     // a write is in flight (or being gathered)
     bool delivering_ = false;  // framing a read: sends wait until it is done
     bool held_ = false;        // delivery stopped because readable() was false

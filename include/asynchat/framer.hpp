@@ -3,6 +3,7 @@
 #ifndef ASYNCHAT_FRAMER_HPP
 #define ASYNCHAT_FRAMER_HPP
 
+#include <asynchat/detail/buffer_cache.hpp>
 #include <asynchat/detail/search.hpp>
 #include <asynchat/find_prefix_at_end.hpp>
 #include <asynchat/terminator.hpp>
@@ -108,6 +109,7 @@ public:
     }
     framer& operator=(framer&& o) noexcept {
         terminator_ = std::move(o.terminator_);
+        if (&o != this) detail::buffer_cache::give(std::move(data_), capacity_);
         data_ = std::move(o.data_);
         capacity_ = o.capacity_;
         begin_ = o.begin_;
@@ -121,6 +123,9 @@ public:
     }
     framer(const framer&) = delete;
     framer& operator=(const framer&) = delete;
+
+    /// Gives the input buffer back to this thread's buffer cache.
+    ~framer() { detail::buffer_cache::give(std::move(data_), capacity_); }
 
     /// Sets the terminator; takes effect at the next framing step, including
     /// for bytes already buffered.
@@ -171,9 +176,9 @@ public:
                 // a reallocation on the next read of the same size.
                 std::size_t cap = held + n + slack;
                 if (cap < 2 * capacity_) cap = 2 * capacity_;
-                std::unique_ptr<char[]> bigger(new char[cap]);
+                std::unique_ptr<char[]> bigger = detail::buffer_cache::take(cap, cap);
                 if (held != 0) std::memcpy(bigger.get(), data_.get() + begin_, held);
-                data_ = std::move(bigger);
+                detail::buffer_cache::give(std::exchange(data_, std::move(bigger)), capacity_);
                 capacity_ = cap;
             }
             begin_ = 0;
@@ -299,11 +304,13 @@ public:
         skipping_ = false;
     }
 
-    /// Frees the input buffer if nothing is buffered (an idle connection then
-    /// holds no input memory). Invalidates `prepare()`'s pointer.
+    /// Gives the input buffer back if nothing is buffered (an idle connection
+    /// then holds no input memory): to this thread's buffer cache, where the
+    /// next `prepare()` on this thread finds it (see `detail::buffer_cache`).
+    /// Invalidates `prepare()`'s pointer and `received()`.
     void shrink_to_fit() noexcept {
         if (begin_ == end_ && !processing_) {
-            data_.reset();
+            detail::buffer_cache::give(std::move(data_), capacity_);
             capacity_ = begin_ = end_ = 0;
         }
     }
@@ -331,7 +338,7 @@ private:
 
     // A moved-from framer: no input, no memory, no record in progress.
     void reset_input() noexcept {
-        data_.reset();
+        detail::buffer_cache::give(std::move(data_), capacity_);
         capacity_ = begin_ = end_ = record_bytes_ = 0;
         skipping_ = false;
         refresh();  // the terminator was moved from

@@ -4,6 +4,7 @@
 #define ASYNCHAT_OUTPUT_QUEUE_HPP
 
 #include <asynchat/detail/any_producer.hpp>
+#include <asynchat/detail/buffer_cache.hpp>
 #include <asynchat/detail/config.hpp>
 #include <asynchat/detail/ring.hpp>
 #include <asynchat/producer.hpp>
@@ -28,8 +29,9 @@ namespace asynchat {
 /// valid whatever is pushed or cleared meanwhile.
 ///
 /// - Pushed views are copied; small copies are appended to one buffer, so
-///   many small pushes share it, and one sent buffer is kept for reuse: a
-///   steady stream of small pushes allocates nothing.
+///   many small pushes share it. Sent buffers go back to a per-thread cache
+///   (`detail::buffer_cache`) for the next push: a steady stream of small
+///   pushes allocates nothing, and a drained queue holds no copy buffer.
 /// - Pushed `std::string` rvalues are moved in and sent from where they are.
 /// - A producer is asked for a piece only when everything before it has been
 ///   gathered, and for its next piece only after the previous one was fully
@@ -61,13 +63,7 @@ private:
     void push_new_copy(std::string_view bytes, std::size_t coalesce_limit) {
         const std::size_t n = bytes.size();
         entry e;
-        e.capacity = n < coalesce_limit ? coalesce_limit : n;
-        if (spare_copy_ != nullptr && spare_capacity_ >= e.capacity) {
-            e.capacity = spare_capacity_;
-            e.copy = std::move(spare_copy_);
-        } else {
-            e.copy.reset(new char[e.capacity]);
-        }
+        e.copy = detail::buffer_cache::take(n < coalesce_limit ? coalesce_limit : n, e.capacity);
         copy_bytes(e.copy.get(), bytes.data(), n);
         e.end = n;
         entries_.push(std::move(e));  // may throw: nothing counted yet
@@ -367,14 +363,13 @@ private:
         if (open_copy_ == &e) open_copy_ = nullptr;
         if (open_borrow_ == &e) open_borrow_ = nullptr;
         if (e.borrowed != nullptr) --borrowed_entries_;
-        // Keep one sent copy buffer for the next push: a steady stream of
-        // small pushes then allocates nothing.
-        if (e.copy != nullptr && e.capacity <= max_spare_capacity &&
-            (spare_copy_ == nullptr || spare_capacity_ < e.capacity)) {
-            spare_copy_ = std::move(e.copy);
-            spare_capacity_ = e.capacity;
-        }
+        // Sent copy buffers go to this thread's cache, where the next push
+        // finds them: a steady stream of small pushes allocates nothing, and
+        // a drained queue holds no copy buffer.
+        if (e.copy != nullptr && e.capacity <= max_spare_capacity)
+            detail::buffer_cache::give(std::move(e.copy), e.capacity);
         entries_.drop_first();
+        entries_.release_if_empty();  // a drained queue holds no entry array
     }
 
     static constexpr std::size_t max_spare_capacity = 64 * 1024;
@@ -385,8 +380,6 @@ private:
     // Entries move when the ring grows: pieces handed to a writer must not
     // point into an entry (see `short_string`).
     detail::ring<entry> entries_;
-    std::unique_ptr<char[]> spare_copy_;  // a sent copy buffer, kept for reuse
-    std::size_t spare_capacity_ = 0;
     entry* open_copy_ = nullptr;    // the last entry, a copy buffer with room, not in flight
     entry* open_borrow_ = nullptr;  // the last entry, borrowed, not in flight
     std::size_t borrowed_entries_ = 0;

@@ -6,6 +6,7 @@
 #include <asynchat/detail/asio.hpp>
 
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace asynchat {
@@ -13,6 +14,15 @@ enum class tls_role;
 }
 
 namespace asynchat::detail {
+
+/// True if `Stream` can report readability without reading:
+/// `s.async_wait(asio::socket_base::wait_read, handler)` (Asio's sockets).
+template <class Stream, class = void>
+struct has_async_wait : std::false_type {};
+template <class Stream>
+struct has_async_wait<Stream, std::void_t<decltype(std::declval<Stream&>().async_wait(
+                                  asio::socket_base::wait_read, std::declval<void (*)(error_code)>()))>>
+    : std::true_type {};
 
 /// What `async_chat` asks of a stream beyond reading and writing, for a plain
 /// stream (TCP, Unix domain socket): nothing to negotiate. Every stream
@@ -31,6 +41,13 @@ namespace asynchat::detail {
 /// - barrier: `at_barrier(channel)` runs when the output queue's barrier is
 ///   reached; `input_paused()` holds reading until then; `restarting()` is
 ///   true during a handshake in the middle of a conversation.
+/// - readability: `waits_for_readability(s)` says whether an idle channel
+///   may give its input buffer back and wait for the stream to turn readable
+///   (`async_wait_readable(s, h)`, `h(error_code)`) before it takes a buffer
+///   and reads. True for a plain stream with `async_wait` (TCP, Unix domain
+///   sockets): an idle connection then holds no input buffer. A stream whose
+///   bytes may wait in a buffer of its own (TLS) must say false: the socket
+///   would never turn readable for them.
 template <class Stream>
 class plain_stream_policy {
 public:
@@ -55,6 +72,16 @@ public:
     bool input_paused() const noexcept { return false; }
     bool restarting() const noexcept { return false; }
     bool secure(const Stream&) const noexcept { return false; }
+
+    static constexpr bool waits_for_readability(const Stream&) noexcept { return has_async_wait<Stream>::value; }
+    template <class Handler>
+    void async_wait_readable(Stream& s, Handler&& h) {
+        if constexpr (has_async_wait<Stream>::value) {
+            s.async_wait(asio::socket_base::wait_read, std::forward<Handler>(h));
+        } else {  // not called: waits_for_readability() is false
+            asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(error_code()); });
+        }
+    }
 };
 
 } // namespace asynchat::detail

@@ -49,6 +49,14 @@ public:
 
     // A peer that closed the connection without close_notify: an EOF (most
     // peers do it; what was received was authenticated).
+    // readability: decrypted bytes may wait in the TLS engine's buffer, where
+    // the socket cannot see them: always read (the input buffer stays).
+    static constexpr bool waits_for_readability(const stream&) noexcept { return false; }
+    template <class Handler>
+    void async_wait_readable(stream& s, Handler&& h) {  // not called
+        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(error_code()); });
+    }
+
     static bool is_eof(const error_code& ec) noexcept {
         return ec == asio::error::eof || Traits::truncated(ec);
     }

@@ -194,6 +194,16 @@ void ASYNCHAT_CHANNEL_T::read_next() {
     if (out_.borrowing() || policy_.input_paused()) return;
     guarded([&] {
         if (!may_read() || state_ != state::open) return;
+        if (!readable_ && framer_.buffered().empty() && policy_.waits_for_readability(stream_)) {
+            // Idle until the peer sends: no input buffer meanwhile.
+            framer_.shrink_to_fit();
+            policy_.async_wait_readable(stream_, [self = this->shared_from_this()](const error_code& ec) {
+                static_cast<async_chat&>(*self).on_readable(ec);
+            });
+            reading_ = true;
+            return;
+        }
+        readable_ = false;
         char* room = framer_.prepare(Derived::ac_in_buffer_size);
         stream_.async_read_some(asio::buffer(room, Derived::ac_in_buffer_size),
                                 [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
@@ -201,6 +211,23 @@ void ASYNCHAT_CHANNEL_T::read_next() {
                                 });
         reading_ = true;
     });
+}
+
+ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::on_readable(const error_code& ec) {
+    reading_ = false;
+    if (state_ != state::open) {  // closed meanwhile: no hook runs
+        goodbye_if_idle();
+        return;
+    }
+    if (ec) {
+        io_failed(ec);
+        return;
+    }
+    // The read that follows completes at once (Asio tries it before waiting):
+    // the bytes, the EOF or the error are handled by on_read().
+    readable_ = true;
+    read_next();
 }
 
 ASYNCHAT_CHANNEL
@@ -212,6 +239,9 @@ void ASYNCHAT_CHANNEL_T::on_read(const error_code& ec, std::size_t n) {
     }
     note_activity();
     framer_.commit(n);
+    // A read that filled the room asked for leaves more waiting, most
+    // likely: the next read goes without the wait for readability.
+    if (n == Derived::ac_in_buffer_size) readable_ = true;
     if (n != 0) deliver();
     if (state_ != state::open) return;
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
