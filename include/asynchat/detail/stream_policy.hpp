@@ -3,10 +3,16 @@
 #ifndef ASYNCHAT_DETAIL_STREAM_POLICY_HPP
 #define ASYNCHAT_DETAIL_STREAM_POLICY_HPP
 
+#include <asynchat/detail/sendfile.hpp>
+#include <asynchat/file_handle.hpp>
+
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 
+#include <cstddef>
+
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 namespace asynchat {
@@ -32,6 +38,11 @@ namespace asynchat::detail {
 /// - barrier: `at_barrier(channel)` runs when the output queue's barrier is
 ///   reached; `input_paused()` holds reading until then; `restarting()` is
 ///   true during a handshake in the middle of a conversation.
+/// - files: `sends_files` says whether the stream sends a pushed file range
+///   itself, zero-copy (sendfile(2) on a TCP or Unix domain socket, see
+///   `detail/sendfile.hpp`); `async_send_file(s, part, budget, h)` sends
+///   some of it (`part` advances) and calls `h(ec, bytes)`. Where it is
+///   false, file ranges are read into the output queue in pieces.
 template <class Stream>
 class plain_stream_policy {
 public:
@@ -56,6 +67,22 @@ public:
     bool input_paused() const noexcept { return false; }
     bool restarting() const noexcept { return false; }
     bool secure(const Stream&) const noexcept { return false; }
+
+    static constexpr bool sends_files = sendfile_capable<Stream>::value;
+    template <class Handler>
+    void async_send_file(Stream& s, file_part& part, std::size_t budget, Handler&& h) {
+#if defined(ASYNCHAT_HAS_SENDFILE)
+        if constexpr (sends_files) {
+            sendfile_op<Stream, std::decay_t<Handler>>(s, part, budget, std::forward<Handler>(h)).start();
+            return;
+        }
+#endif
+        (void)part;
+        (void)budget;
+        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable {
+            h(std::error_code(asio::error::operation_not_supported), std::size_t(0));
+        });
+    }
 };
 
 } // namespace asynchat::detail
