@@ -213,7 +213,8 @@ public:
     // Pipelining back-pressure: a client that sends requests without reading
     // the answers stops being read once enough is queued.
     bool readable() {
-        return phase_ == phase::closing || (this->queued_bytes() < max_queued && *open_files_ < max_open_files);
+        return phase_ == phase::closing ||
+               (this->queued_bytes() < max_queued && open_files() < max_open_files);
     }
 
 private:
@@ -504,16 +505,25 @@ private:
             length += closing.size();
             parts.push_back({std::move(closing), 0, 0});
         }
-        std::optional<file_producer> body;
-        if (has_content(d.status) && length != 0) {
+        const bool body = has_content(d.status) && length != 0;
+        if (body && parts.size() == 1) {
+            // The whole file or one range: push_file sends it zero-copy
+            // (sendfile) on a plain socket, in pieces through the queue on
+            // any other stream.
+            this->push(response_head(d.status, {content_type, length, keep, http10, extra}));
+            this->push_file(asynchat::file_handle(r.fd.release()), parts.front().offset, parts.front().length);
+            return log(d.status, length);
+        }
+        std::optional<file_producer> multipart;
+        if (body) {
             try {
-                body.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
+                multipart.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
                 return reply(403, text, error_page(403, req_.path));
             }
         }
         this->push(response_head(d.status, {content_type, length, keep, http10, extra}));
-        if (body) this->push_with_producer(std::move(*body));  // read piece by piece as the socket drains
+        if (multipart) this->push_with_producer(std::move(*multipart));  // read piece by piece as the socket drains
         log(d.status, length);
     }
 
@@ -574,7 +584,11 @@ private:
         this->close_when_done();
     }
 
-    bool sending() { return this->queued_bytes() != 0 || *open_files_ != 0; }
+    bool sending() { return this->queued_bytes() != 0 || open_files() != 0; }
+
+    // Files this connection holds open: ranges queued with push_file, and
+    // multipart bodies being read.
+    int open_files() const { return *open_files_ + static_cast<int>(this->queued_files()); }
 
     void log(int status, std::uint64_t bytes) {
         if (!cfg_->log) return;
