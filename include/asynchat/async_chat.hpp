@@ -288,7 +288,8 @@ public:
     /// - On a TCP or Unix domain socket on Linux, ranges of
     ///   `zero_copy_threshold` bytes or more go with sendfile(2): the kernel
     ///   copies them from the page cache, never through this process
-    ///   (`zero_copy_bytes()` counts them). Shorter ranges, TLS and any other
+    ///   (`zero_copy_bytes()` counts them); the socket is then left in
+    ///   non-blocking mode (`native_non_blocking()`). Shorter ranges, TLS and any other
     ///   stream, or a build with `ASYNCHAT_NO_SENDFILE` defined, read the
     ///   range into the output queue in pieces of at most
     ///   `ac_out_buffer_size` bytes, one piece at a time (bounded memory).
