@@ -7,12 +7,25 @@
 # keep-alive and 16 pipelined requests; the median of the pairs' ratios and
 # the median server CPU per request (from /proc/PID/schedstat) are printed
 # as a markdown table.
-# Usage: bench/http_vs_nginx.sh PATH/TO/http_server [PAIRS [SECONDS]]
+#
+# --download: a 256 MiB file downloaded by a minimal client (Python,
+# recv_into a 4 MiB buffer, pinned to core 1; curl's 16 KiB reads made
+# the client the bottleneck) from nginx-light with `sendfile on`, from http_server (push_file:
+# sendfile(2)), and from the loopback ceiling: a minimal Python server that
+# writes a fixed head and hands the file to os.sendfile (no request parsing),
+# through the same client. PAIRS alternating triples, one download each; the
+# medians in GB/s (10^9 bytes/s), the median of the pairs' ratios, and the
+# load average.
+# Usage: bench/http_vs_nginx.sh [--download] PATH/TO/http_server [PAIRS [SECONDS]]
 set -euo pipefail
+mode_all=small
+if [ "${1:-}" = --download ]; then mode_all=download; shift; fi
 server=$1
 pairs=${2:-5}
 secs=${3:-3}
-for p in wrk nginx taskset; do command -v $p >/dev/null || { echo "missing: $p" >&2; exit 2; }; done
+tools="nginx taskset"
+if [ $mode_all = download ]; then tools="$tools /usr/bin/python3"; else tools="$tools wrk"; fi
+for p in $tools; do command -v $p >/dev/null || { echo "missing: $p" >&2; exit 2; }; done
 
 work=$(mktemp -d)
 pids=()
@@ -24,6 +37,8 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$work/www" "$work/nginx"
 printf 'hello\n' > "$work/www/index.html"
+big_mib=256
+[ $mode_all = download ] && head -c $((big_mib << 20)) /dev/urandom > "$work/www/big.bin" && chmod 644 "$work/www/big.bin"
 chmod 755 "$work" "$work/www" && chmod 644 "$work/www/index.html"  # nginx workers run as nobody
 cat > "$work/pipeline.lua" <<'LUA'
 init = function(args)
@@ -34,6 +49,7 @@ end
 request = function() return req end
 LUA
 nport=$((20000 + RANDOM % 20000))
+fport=$((nport + 1))
 cat > "$work/nginx/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -43,6 +59,7 @@ events { worker_connections 4096; }
 http {
   access_log off;
   server { listen 127.0.0.1:$nport; root $work/www; }
+  server { listen 127.0.0.1:$fport; root $work/www; sendfile on; }
 }
 CONF
 
@@ -78,7 +95,91 @@ taskset -pc 0 "$server_pid" >/dev/null
 poll grep -q 'listening on' "$work/server.out"
 sport=$(sed -nE 's/.*listening on [^ ]*:([0-9]+) .*/\1/p' "$work/server.out")
 
+if [ $mode_all = download ]; then
+  # The ceiling: the kernel's loopback with sendfile and nothing else.
+  cat > "$work/ceiling.py" <<'PY'
+import os, socket, sys
+path = sys.argv[1]
+size = os.path.getsize(path)
+head = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: application/octet-stream\r\n\r\n" % size
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", 0)); srv.listen(16)
+print("listening on 127.0.0.1:%d" % srv.getsockname()[1], flush=True)
+while True:
+    c, _ = srv.accept()
+    data = b""
+    while b"\r\n\r\n" not in data:
+        got = c.recv(65536)
+        if not got: break
+        data += got
+    if data:
+        c.sendall(head)
+        with open(path, "rb") as f:
+            off = 0
+            while off < size:
+                off += os.sendfile(c.fileno(), f.fileno(), off, size - off)
+    c.close()
+PY
+  cat > "$work/fetch.py" <<'PY'
+import socket, sys, time
+port, path = int(sys.argv[1]), sys.argv[2]
+t0 = time.monotonic()
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"GET %s HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n" % path.encode())
+buf = bytearray(4 << 20); view = memoryview(buf)
+head = b""; body = 0; length = None
+while True:
+    n = s.recv_into(view)
+    if n == 0: break
+    if length is None:
+        head += bytes(view[:n])
+        end = head.find(b"\r\n\r\n")
+        if end < 0: continue
+        for line in head[:end].split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"): length = int(line.split(b":")[1])
+        body = len(head) - end - 4
+    else:
+        body += n
+    if length is not None and body >= length: break
+print(body, time.monotonic() - t0)
+PY
+  taskset -c 0 /usr/bin/python3 "$work/ceiling.py" "$work/www/big.bin" > "$work/ceiling.out" 2>&1 &
+  pids+=($!)
+  poll grep -q 'listening on' "$work/ceiling.out"
+  cport=$(sed -nE 's/.*listening on [^ ]*:([0-9]+).*/\1/p' "$work/ceiling.out")
+fi
+
 median() { sort -g | awk '{a[NR]=$1} END{ if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+download() {  # "GB/s CPU_MS" of one download of big.bin from port $1, served by pid $2
+  local out c0 c1
+  c0=$(cpu_ns "$2")
+  out=$(taskset -c 1 /usr/bin/python3 "$work/fetch.py" "$1" /big.bin)
+  c1=$(cpu_ns "$2")
+  awk -v want=$((big_mib << 20)) -v cpu=$(( (c1 - c0) / 1000000 )) \
+    '{ if ($1 != want) { print "short download: " $1 > "/dev/stderr"; exit 1 }
+       printf "%.3f %d\n", $1 / $2 / 1e9, cpu }' <<<"$out"
+}
+if [ $mode_all = download ]; then
+  ceiling_pid=${pids[-1]}
+  for p in nginx server ceiling ratio_n ratio_c c_nginx c_server c_ceiling; do : > "$work/d_$p"; done
+  for i in $(seq 1 "$pairs"); do download "$fport" "$nginx_pid" >/dev/null; done  # warm the page cache
+  for i in $(seq 1 "$pairs"); do
+    read -r n nc < <(download "$fport" "$nginx_pid")
+    read -r a ac < <(download "$sport" "$server_pid")
+    read -r k kc < <(download "$cport" "$ceiling_pid")
+    echo "$n" >> "$work/d_nginx"; echo "$a" >> "$work/d_server"; echo "$k" >> "$work/d_ceiling"
+    echo "$nc" >> "$work/d_c_nginx"; echo "$ac" >> "$work/d_c_server"; echo "$kc" >> "$work/d_c_ceiling"
+    awk -v a="$a" -v n="$n" 'BEGIN{printf "%.3f\n", a / n}' >> "$work/d_ratio_n"
+    awk -v a="$a" -v k="$k" 'BEGIN{printf "%.3f\n", a / k}' >> "$work/d_ratio_c"
+  done
+  echo "| $(date -u +%Y-%m-%d), $(nproc) cores, ${big_mib} MiB download, Python client (4 MiB reads) pinned to core 1, servers to core 0, $pairs alternating triples, load $(cut -d' ' -f1-3 /proc/loadavg) | GB/s (median) | server CPU per download (median) | http_server ÷ it, GB/s (median of pairs) |"
+  echo "|---|---|---|---|"
+  echo "| nginx-light, sendfile on | $(median < "$work/d_nginx") | $(median < "$work/d_c_nginx") ms | $(median < "$work/d_ratio_n")× (pairs: $(tr '\n' ' ' < "$work/d_ratio_n")) |"
+  echo "| loopback ceiling (python3 os.sendfile, no parsing) | $(median < "$work/d_ceiling") | $(median < "$work/d_c_ceiling") ms | $(median < "$work/d_ratio_c")× (pairs: $(tr '\n' ' ' < "$work/d_ratio_c")) |"
+  echo "| http_server (push_file) | $(median < "$work/d_server") | $(median < "$work/d_c_server") ms | |"
+  exit 0
+fi
+
 echo "| $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t1 -c50, 6-byte file, $pairs alternating ${secs}-second pairs, pinned | nginx-light (1 worker) | http_server (1 thread) | ratio (median of pairs) |"
 echo "|---|---|---|---|"
 for mode in plain pipelined; do

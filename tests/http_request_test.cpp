@@ -2,9 +2,11 @@
 #include "conditional.hpp"
 #include "files.hpp"
 #include "request.hpp"
+#include "response.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -349,4 +351,21 @@ TEST_CASE("an empty file: a non-zero suffix range is the whole (empty) file", "[
     CHECK(http::parse_range("bytes=-0", 0).what == kind::unsatisfiable);
     CHECK(http::parse_range("bytes=0-", 0).what == kind::unsatisfiable);
     CHECK(http::parse_range("bytes=0-0", 0).what == kind::unsatisfiable);
+}
+
+TEST_CASE("make_etag, last_modified and append_decimal format as the library functions do", "[http][unit]") {
+    for (const std::uint64_t v : {std::uint64_t(0), std::uint64_t(1), std::uint64_t(9), std::uint64_t(10),
+                                  std::uint64_t(0xfffffffff), std::uint64_t(18446744073709551615ull)}) {
+        std::string s = "x";
+        http::append_decimal(s, v);
+        CHECK(s == "x" + std::to_string(v));
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "\"%llx-%llx\"", static_cast<unsigned long long>(v & 0x7fffffff),
+                      static_cast<unsigned long long>(v));
+        CHECK(http::make_etag(static_cast<std::time_t>(v & 0x7fffffff), v) == buf);
+    }
+    // The memo of the last mtime never answers for another one.
+    for (const std::time_t t : {std::time_t(0), std::time_t(1700000000), std::time_t(1700000000), std::time_t(0),
+                                std::time_t(784111777)})
+        CHECK(http::last_modified(t) == http::http_date(t));
 }

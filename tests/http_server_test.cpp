@@ -388,6 +388,48 @@ TEST_CASE("http_server: a 50 MiB download arrives byte for byte", "[http][e2e][b
     CHECK(r.header("content-type") == "application/octet-stream");
 }
 
+TEST_CASE("http_server: file bodies and single ranges, pipelined between small answers, arrive in order",
+          "[http][e2e][big][range]") {
+    // Bodies over push_file's zero-copy threshold (sendfile on this socket)
+    // and under it, whole and ranged, one request after another on one
+    // connection, all sent before any answer is read.
+    server s({"--root", www()});
+    conn c(s.where);
+    struct ask_for {
+        std::string path, range;
+        std::size_t first, length;  // the bytes of big.bin expected (path big.bin)
+    };
+    const std::vector<ask_for> asks{
+        {"/big.bin", "bytes=1000000-3999999", 1000000, 3000000},
+        {"/a.txt", "", 0, 0},
+        {"/big.bin", "bytes=7-7", 7, 1},
+        {"/big.bin", "bytes=-20000", big_size - 20000, 20000},
+        {"/big.bin", "bytes=16383-32767", 16383, 16385},
+        {"/a.txt", "", 0, 0},
+        {"/big.bin", "bytes=" + std::to_string(big_size - 5) + "-", big_size - 5, 5},
+    };
+    std::string requests;
+    for (const ask_for& a : asks)
+        requests += "GET " + a.path + " HTTP/1.1\r\n" + host + (a.range.empty() ? "" : "Range: " + a.range + "\r\n") + "\r\n";
+    c.send(requests);
+    for (const ask_for& a : asks) {
+        INFO(a.path << " " << a.range);
+        const response r = c.read();
+        if (a.path == "/a.txt") {
+            CHECK(r.status == 200);
+            CHECK(r.body == "hello file\n");
+            continue;
+        }
+        CHECK(r.status == 206);
+        CHECK(r.header("content-range") == "bytes " + std::to_string(a.first) + "-" +
+                                               std::to_string(a.first + a.length - 1) + "/" + std::to_string(big_size));
+        REQUIRE(r.body.size() == a.length);
+        std::size_t wrong = 0;
+        for (std::size_t i = 0; i < a.length; ++i) wrong += r.body[i] != pattern_byte(a.first + i);
+        CHECK(wrong == 0);
+    }
+}
+
 TEST_CASE("http_server: a client leaving mid-download does not disturb the others", "[http][e2e][big]") {
     server s({"--root", www()});
     for (int i = 0; i < 3; ++i) {

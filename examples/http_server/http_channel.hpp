@@ -213,7 +213,8 @@ public:
     // Pipelining back-pressure: a client that sends requests without reading
     // the answers stops being read once enough is queued.
     bool readable() {
-        return phase_ == phase::closing || (this->queued_bytes() < max_queued && *open_files_ < max_open_files);
+        return phase_ == phase::closing ||
+               (this->queued_bytes() < max_queued && open_files() < max_open_files);
     }
 
 private:
@@ -458,13 +459,22 @@ private:
         }
         const auto size = static_cast<std::uint64_t>(r.info.st_size);
         const std::string etag = make_etag(r.info.st_mtime, size);
-        const std::string validators = "Accept-Ranges: bytes\r\nETag: " + etag + "\r\nLast-Modified: " +
-                                       http_date(r.info.st_mtime) + "\r\n";
+        // The validators, then the head, built in buffers this thread reuses:
+        // a file response allocates nothing for its head.
+        thread_local std::string validators, head;
+        validators.clear();
+        validators += "Accept-Ranges: bytes\r\nETag: ";
+        validators += etag;
+        validators += "\r\nLast-Modified: ";
+        validators += last_modified(r.info.st_mtime);
+        validators += "\r\n";
+        head.clear();
         const file_decision d = evaluate(req_, etag, r.info.st_mtime, size);
         const bool keep = req_.keep_alive, http10 = req_.minor_version == 0;
         switch (d.status) {
         case 304:  // the validators, no body, no Content-Length (as nginx)
-            this->push(response_head(304, {{}, 0, keep, http10, validators, false}));
+            append_response_head(head, 304, {{}, 0, keep, http10, validators, false});
+            this->push(std::string_view(head));  // copied into the output queue
             return log(304, 0);
         case 412:
             return reply(412, text, error_page(412, "a precondition failed"));
@@ -475,19 +485,33 @@ private:
             break;
         }
         const std::string_view type = mime_type(r.file);
+        const bool body = has_content(d.status);
+        if (d.status == 200 || d.ranges.size() == 1) {
+            // The whole file or one range: push_file sends it zero-copy
+            // (sendfile) on a plain socket, in pieces through the queue on
+            // any other stream.
+            std::uint64_t first = 0, length = size;
+            if (d.status != 200) {
+                const byte_range& b = d.ranges.front();
+                validators += "Content-Range: bytes ";
+                append_decimal(validators, b.first);
+                validators += '-';
+                append_decimal(validators, b.last);
+                validators += '/';
+                append_decimal(validators, size);
+                validators += "\r\n";
+                first = b.first;
+                length = b.length();
+            }
+            append_response_head(head, d.status, {type, length, keep, http10, validators});
+            this->push(std::string_view(head));  // copied into the output queue
+            if (body && length != 0) this->push_file(asynchat::file_handle(r.fd.release()), first, length);
+            return log(d.status, length);
+        }
         std::vector<body_part> parts;
         std::string extra = validators, content_type(type);
         std::uint64_t length = 0;
-        if (d.status == 200) {
-            parts.push_back({"", 0, size});
-            length = size;
-        } else if (d.ranges.size() == 1) {
-            const byte_range& b = d.ranges.front();
-            extra += "Content-Range: bytes " + std::to_string(b.first) + "-" + std::to_string(b.last) + "/" +
-                     std::to_string(size) + "\r\n";
-            parts.push_back({"", b.first, b.length()});
-            length = b.length();
-        } else {
+        {
             // multipart/byteranges (RFC 9110 section 14.6), with a boundary
             // that no file can be made to contain (see multipart_boundary).
             const std::string boundary = multipart_boundary(etag);
@@ -504,16 +528,16 @@ private:
             length += closing.size();
             parts.push_back({std::move(closing), 0, 0});
         }
-        std::optional<file_producer> body;
-        if (has_content(d.status) && length != 0) {
+        std::optional<file_producer> multipart;
+        if (body && length != 0) {
             try {
-                body.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
+                multipart.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
                 return reply(403, text, error_page(403, req_.path));
             }
         }
         this->push(response_head(d.status, {content_type, length, keep, http10, extra}));
-        if (body) this->push_with_producer(std::move(*body));  // read piece by piece as the socket drains
+        if (multipart) this->push_with_producer(std::move(*multipart));  // read piece by piece as the socket drains
         log(d.status, length);
     }
 
@@ -574,7 +598,11 @@ private:
         this->close_when_done();
     }
 
-    bool sending() { return this->queued_bytes() != 0 || *open_files_ != 0; }
+    bool sending() { return this->queued_bytes() != 0 || open_files() != 0; }
+
+    // Files this connection holds open: ranges queued with push_file, and
+    // multipart bodies being read.
+    int open_files() const { return *open_files_ + static_cast<int>(this->queued_files()); }
 
     void log(int status, std::uint64_t bytes) {
         if (!cfg_->log) return;

@@ -121,6 +121,28 @@ inline std::string percent_encode(std::string_view s, std::string_view keep) {
 // Percent-encodes everything but unreserved characters and '/'.
 inline std::string url_encode_path(std::string_view s) { return percent_encode(s, "-._~/"); }
 
+// The Last-Modified value of `mtime`, remembered for the last mtime asked on
+// this thread (files served together mostly share it): a pure function of
+// `mtime`, so never stale.
+inline const std::string& last_modified(std::time_t mtime) {
+    thread_local std::time_t cached_for = -1;
+    thread_local std::string cached;
+    if (mtime != cached_for || cached.empty()) {
+        cached = http_date(mtime);
+        cached_for = mtime;
+    }
+    return cached;
+}
+
+// Appends `n` in decimal, without a temporary string.
+inline void append_decimal(std::string& out, std::uint64_t n) {
+    char buf[20];
+    std::size_t at = sizeof buf;
+    do buf[--at] = static_cast<char>('0' + n % 10);
+    while ((n /= 10) != 0);
+    out.append(buf + at, sizeof buf - at);
+}
+
 // What a response head says, besides the status.
 struct head_fields {
     std::string_view content_type;
@@ -131,11 +153,11 @@ struct head_fields {
     bool has_length = true;         // false: no Content-Length (a 304)
 };
 
-inline std::string response_head(int status, const head_fields& f) {
-    std::string h;
-    h.reserve(256);
+// Appends the head to `h` (a buffer the caller reuses: no allocation once it
+// has grown).
+inline void append_response_head(std::string& h, int status, const head_fields& f) {
     h += "HTTP/1.1 ";
-    h += std::to_string(status);
+    append_decimal(h, static_cast<std::uint64_t>(status));
     h += ' ';
     h += status_text(status);
     h += "\r\nServer: asynchat-http\r\nDate: ";
@@ -146,13 +168,19 @@ inline std::string response_head(int status, const head_fields& f) {
     }
     if (f.has_length) {
         h += "\r\nContent-Length: ";
-        h += std::to_string(f.content_length);
+        append_decimal(h, f.content_length);
     }
     h += "\r\n";
     h += f.extra;
     if (!f.keep_alive) h += "Connection: close\r\n";
     else if (f.http10_client) h += "Connection: keep-alive\r\n";
     h += "\r\n";
+}
+
+inline std::string response_head(int status, const head_fields& f) {
+    std::string h;
+    h.reserve(256);
+    append_response_head(h, status, f);
     return h;
 }
 

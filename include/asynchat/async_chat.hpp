@@ -10,6 +10,7 @@
 #include <asynchat/detail/strand_relay.hpp>
 #include <asynchat/detail/timer.hpp>
 #include <asynchat/error.hpp>
+#include <asynchat/file_handle.hpp>
 #include <asynchat/framer.hpp>
 #include <asynchat/output_queue.hpp>
 #include <asynchat/producer.hpp>
@@ -285,6 +286,58 @@ public:
             send_next();
         }
     }
+
+    /// Queues `length` bytes of `file`, from byte `offset` (both in bytes),
+    /// in FIFO order with everything else pushed, and starts sending. The
+    /// channel owns the file from now on and closes it once the range is
+    /// sent, or dropped by `close()` or `discard_buffers()`.
+    ///
+    /// - On a TCP or Unix domain socket on Linux, ranges of
+    ///   `zero_copy_threshold` bytes or more go with sendfile(2): the kernel
+    ///   copies them from the page cache, never through this process
+    ///   (`zero_copy_bytes()` counts them); the socket is then left in
+    ///   non-blocking mode (`native_non_blocking()`). Shorter ranges, TLS and any other
+    ///   stream, or a build with `ASYNCHAT_NO_SENDFILE` defined, read the
+    ///   range into the output queue in pieces of at most
+    ///   `ac_out_buffer_size` bytes, one piece at a time (bounded memory).
+    /// - A range counts in `queued_bytes()` only as pieces read into the
+    ///   queue, as a producer's output does; `set_output_limit()` refuses a
+    ///   piece over it (the rest of the range is dropped and
+    ///   `handle_output_overflow()` called).
+    /// - A file that ends before `offset + length` (it shrank, or the range
+    ///   was past its end) sends what it has, then reports
+    ///   `error::file_truncated` to `handle_error`, which by default closes:
+    ///   the peer sees a short message, never a hang. The rest of the range
+    ///   is dropped.
+    /// - A peer gone mid-file is a disconnect (`handle_close()`), never a
+    ///   SIGPIPE. An empty range queues nothing (the file is closed).
+    /// @throws std::invalid_argument if `file` is not open.
+    void push_file(file_handle file, std::uint64_t offset, std::uint64_t length);
+
+    /// Queues the whole of `file`, as it is now (`file.size()` bytes).
+    /// @throws std::invalid_argument if `file` is not open; std::system_error
+    /// if its size cannot be read.
+    void push_file(file_handle file) {
+        if (!file.is_open()) throw std::invalid_argument("asynchat::async_chat::push_file: no open file");
+        const std::uint64_t size = file.size();
+        push_file(std::move(file), 0, size);
+    }
+
+    /// The shortest range `push_file` sends zero-copy; shorter ones are read
+    /// and leave with the bytes around them in one write, cheaper than a
+    /// system call of their own. Hide it in Derived to change it.
+    static constexpr std::uint64_t zero_copy_threshold = 16 * 1024;
+
+    /// True if this channel's stream sends `push_file` ranges with
+    /// sendfile(2) (plain TCP or Unix domain socket, Linux, fast path built).
+    static constexpr bool sends_files_zero_copy = stream_traits<Stream>::policy::sends_files;
+
+    /// Bytes of pushed file ranges the kernel sent straight from the file
+    /// (sendfile(2)), in all; 0 where `sends_files_zero_copy` is false.
+    [[nodiscard]] std::uint64_t zero_copy_bytes() const noexcept { return out_.direct_file_bytes(); }
+
+    /// File ranges pushed and not yet sent whole: each holds its file open.
+    [[nodiscard]] std::size_t queued_files() const noexcept { return out_.queued_files(); }
 
     /// Queues a close marker: once everything queued before it is sent, the
     /// channel calls `handle_close()`, which by default closes it, so that
@@ -627,6 +680,7 @@ private:
 
     // ---- write loop (impl): one write in flight at most.
     void send_next();
+    bool send_file();  // a zero-copy file range first in the queue: sends some of it
     void on_write(const error_code& ec, std::size_t n);
     void output_overflow() noexcept { guarded([this] { derived().handle_output_overflow(); }); }
 

@@ -31,6 +31,10 @@ enum class error {
     /// `set_output_limit()`; it was not queued (the default
     /// `handle_output_overflow()`).
     output_limit_exceeded,
+    /// A file range pushed with `push_file` ended early: the file is shorter
+    /// than its offset plus its length (it shrank, or the range was past its
+    /// end). What was sent of it stays sent; the rest of the range is dropped.
+    file_truncated,
 };
 
 namespace detail {
@@ -43,6 +47,7 @@ public:
         case error::timed_out: return "timed out";
         case error::plaintext_after_starttls: return "plaintext received after STARTTLS, discarded";
         case error::output_limit_exceeded: return "queued output over the limit";
+        case error::file_truncated: return "file shorter than the range being sent";
         }
         return "unknown asynchat error";
     }

@@ -7,6 +7,8 @@
 #include <asynchat/detail/buffer_cache.hpp>
 #include <asynchat/detail/config.hpp>
 #include <asynchat/detail/ring.hpp>
+#include <asynchat/error.hpp>
+#include <asynchat/file_handle.hpp>
 #include <asynchat/producer.hpp>
 
 #include <algorithm>
@@ -16,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 namespace asynchat {
@@ -41,6 +44,12 @@ namespace asynchat {
 ///   before it has been sent, and `pop_*` lets what follows go.
 /// - Counters change only once a push has succeeded: a push that throws
 ///   (`std::bad_alloc`) leaves the queue as it was (strong guarantee).
+/// - A file range (`push_file`) is either read into the queue a piece at a
+///   time when `gather()` reaches it, like a producer, or, if pushed
+///   `direct`, left to the writer: gathering stops before it, and once
+///   everything before it is sent `file_first()` hands it over
+///   (`begin_file()`) for the writer to send itself (sendfile(2)). Its bytes
+///   count in `queued_bytes()` only as pieces read into the queue.
 /// - `clear()` destroys every producer at once, those whose piece is in
 ///   flight included: their owner may destroy state they refer to next.
 class output_queue {
@@ -132,6 +141,60 @@ public:
         push_entry(std::move(e));
     }
 
+    /// Queues `length` bytes of `file` from byte `offset`. A `direct` range
+    /// is sent by the writer (see `file_first()`); any other is read in
+    /// pieces of at most `piece` bytes, each counted against the limit as a
+    /// producer's piece is. A file that ends before the range is reported by
+    /// `take_file_error()` (`error::file_truncated`). An empty range queues
+    /// nothing and closes the file.
+    void push_file(file_handle file, std::uint64_t offset, std::uint64_t length, bool direct,
+                   std::size_t piece = 64 * 1024) {
+        if (length == 0) return;
+        entry e;
+        e.file.reset(new detail::file_part{std::move(file), offset, length, direct});
+        e.capacity = piece == 0 ? 1 : piece;
+        push_entry(std::move(e));  // may throw: nothing counted yet
+        ++files_;
+    }
+
+    /// File ranges queued and not yet sent whole (each holds its file open).
+    [[nodiscard]] std::size_t queued_files() const noexcept { return files_; }
+
+    /// The oldest entry, if it is a `direct` file range and no write is in
+    /// flight (everything before it has been sent); else null.
+    [[nodiscard]] detail::file_part* file_first() noexcept {
+        if (in_flight() || entries_.is_empty()) return nullptr;
+        entry& e = entries_[0];
+        return e.file && e.file->direct ? e.file.get() : nullptr;
+    }
+
+    /// Starts sending the range `file_first()` returned: it is in flight
+    /// until `consume(n)`, n being the bytes the writer sent of it (the
+    /// writer advances the range itself); it stays alive until then, even
+    /// across `clear()`.
+    void begin_file() noexcept {
+        in_flight_entries_ = 1;
+        file_flight_ = true;
+        open_copy_ = open_borrow_ = nullptr;
+    }
+
+    /// Drops the oldest entry if it is a file range and no write is in
+    /// flight: after the writer failed to send it (its error is reported
+    /// elsewhere), the rest of the range is not tried again.
+    void drop_file() noexcept {
+        if (!in_flight() && !entries_.is_empty() && entries_[0].file) {
+            queued_bytes_ -= std::min(entries_[0].end - entries_[0].offset, queued_bytes_);
+            drop_first();
+        }
+    }
+
+    /// The error that ended a file range read into the queue since the last
+    /// call (`error::file_truncated`, or the system's read error), once.
+    error_code take_file_error() noexcept { return std::exchange(file_error_, error_code()); }
+
+    /// Bytes of file ranges sent by the writer itself (`direct`), in all.
+    [[nodiscard]] std::uint64_t direct_file_bytes() const noexcept { return direct_file_bytes_; }
+
     /// Queues a close marker: nothing after it is gathered.
     void push_close_marker() { push_marker(marker::close); }
 
@@ -199,6 +262,7 @@ public:
                     q.clear_requested_ = false;
                     q.open_copy_ = q.open_borrow_ = nullptr;
                     q.borrowed_entries_ = 0;
+                    q.files_ = 0;
                     q.entries_.clear();
                     q.queued_bytes_ = 0;
                     q.in_flight_entries_ = 0;
@@ -212,7 +276,10 @@ public:
         while (i < entries_.size() && pieces < max_pieces && total < max_bytes) {
             entry* e = &entries_[i];
             if (e->kind != marker::bytes) break;
-            if (e->producer && e->offset == e->end) {
+            if (e->file && e->offset == e->end) {
+                if (e->file->direct) break;  // the writer sends it, once it is first
+                if (!read_file_piece(*e)) break;
+            } else if (e->producer && e->offset == e->end) {
                 std::string piece = e->producer->more();
                 if (clear_requested_) return 0;  // `guard` clears; nothing is sent
                 e = &entries_[i];  // more() may have pushed; the entry did not move
@@ -249,8 +316,8 @@ public:
             total += take;
             ++pieces;
             ++i;
-            // A producer's next piece must wait until this one is sent.
-            if (e->producer || take < avail) break;
+            // A producer's (or file's) next piece must wait until this one is sent.
+            if (e->producer || e->file || take < avail) break;
         }
         in_flight_entries_ = total != 0 ? i : 0;
         if (total != 0) open_copy_ = open_borrow_ = nullptr;  // never append to bytes in flight
@@ -263,6 +330,12 @@ public:
     void consume(std::size_t n) noexcept {
         std::size_t spanned = in_flight_entries_;
         in_flight_entries_ = 0;
+        if (std::exchange(file_flight_, false)) {
+            // A direct file range, alone in flight; the writer advanced it.
+            direct_file_bytes_ += n;
+            if (std::exchange(drop_in_flight_, false) || entries_[0].file->remaining == 0) drop_first();
+            return;
+        }
         if (drop_in_flight_) {
             drop_in_flight_ = false;
             for (; spanned != 0 && !entries_.is_empty(); --spanned) {
@@ -281,6 +354,10 @@ public:
                 break;
             }
             n -= avail;
+            if (e.file && e.file->remaining != 0) {
+                e.offset = e.end = 0;  // the buffer stays for its next piece
+                break;
+            }
             if (e.producer) {
                 e.data = std::string();  // sent: free it; more() refills it
                 e.offset = e.end = 0;
@@ -304,8 +381,10 @@ public:
             for (std::size_t i = 0; i < entries_.size(); ++i) entries_[i].producer.reset();
             borrowed_entries_ = 0;
             queued_bytes_ = 0;
+            files_ = 0;
             for (std::size_t i = 0; i < entries_.size(); ++i) {
                 borrowed_entries_ += entries_[i].borrowed != nullptr;
+                files_ += entries_[i].file != nullptr;  // a range in flight stays open until consume()
                 queued_bytes_ += entries_[i].end - entries_[i].offset;
             }
             drop_in_flight_ = true;
@@ -313,6 +392,7 @@ public:
             entries_.clear();
             queued_bytes_ = 0;
             borrowed_entries_ = 0;
+            files_ = 0;
         }
     }
 
@@ -337,6 +417,8 @@ private:
         std::size_t end = 0;            // bytes in use
         std::size_t offset = 0;         // bytes already sent
         std::unique_ptr<detail::any_producer> producer;  // set for a producer
+        std::unique_ptr<detail::file_part> file;  // set for a file range (its piece in `data`,
+                                                  // at most `capacity` bytes)
         marker kind = marker::bytes;
 
         const char* bytes() const noexcept {
@@ -358,8 +440,47 @@ private:
         open_copy_ = open_borrow_ = nullptr;  // later bytes must not jump ahead of this entry
     }
 
+    // Reads the next piece of the file range `e` into its buffer; false if
+    // none comes (the range is then dropped, or the piece is over the limit).
+    bool read_file_piece(entry& e) {
+        detail::file_part& f = *e.file;
+        const std::size_t want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(f.remaining, e.capacity));
+        if (!fits(want)) {
+            // Over the limit: the range goes, as a producer's piece does.
+            overflowed_ = true;
+            end_file(e);
+            return false;
+        }
+        // Sent from the heap, never from inside the entry (see short_string).
+        if (e.data.size() < want) e.data.resize(std::max(want, short_string + 1));  // may throw: nothing changed
+        error_code ec;
+        std::size_t n = f.file.read_some_at(f.offset, e.data.data(), want, ec);
+        if (n == 0) {
+            file_error_ = !ec || ec == asio::error::eof ? make_error_code(error::file_truncated) : ec;
+            end_file(e);
+            return false;
+        }
+        f.offset += n;
+        f.remaining -= n;
+        queued_bytes_ += n;
+        e.offset = 0;
+        e.end = n;
+        return true;
+    }
+
+    // A file range that will send nothing more: now an empty entry, dropped
+    // when reached.
+    void end_file(entry& e) noexcept {
+        e.file.reset();
+        --files_;
+        e.data = std::string();
+        e.offset = e.end = 0;
+    }
+
     void drop_first() noexcept {
         entry& e = entries_[0];
+        if (e.file) --files_;
         if (open_copy_ == &e) open_copy_ = nullptr;
         if (open_borrow_ == &e) open_borrow_ = nullptr;
         if (e.borrowed != nullptr) --borrowed_entries_;
@@ -389,6 +510,10 @@ private:
     bool gathering_ = false;
     bool clear_requested_ = false;       // clear() from a producer during gather()
     bool overflowed_ = false;            // a producer's piece was over the limit
+    bool file_flight_ = false;           // the write in flight is a direct file range
+    std::size_t files_ = 0;              // file ranges queued
+    std::uint64_t direct_file_bytes_ = 0;
+    error_code file_error_;         // a file range read into the queue ended early
     std::size_t limit_ = static_cast<std::size_t>(-1);
 };
 

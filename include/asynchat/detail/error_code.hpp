@@ -24,11 +24,15 @@ namespace asynchat {
 using error_code = ::boost::system::error_code;
 namespace detail {
 using error_category_base = ::boost::system::error_category;
+/// The category of `errno` values.
+inline const error_category_base& generic_category() noexcept { return ::boost::system::generic_category(); }
 } // namespace detail
 #else
 using error_code = ::std::error_code;
 namespace detail {
 using error_category_base = ::std::error_category;
+/// The category of `errno` values.
+inline const error_category_base& generic_category() noexcept { return ::std::generic_category(); }
 } // namespace detail
 #endif
 

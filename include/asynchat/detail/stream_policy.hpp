@@ -4,7 +4,10 @@
 #define ASYNCHAT_DETAIL_STREAM_POLICY_HPP
 
 #include <asynchat/detail/asio.hpp>
+#include <asynchat/detail/sendfile.hpp>
+#include <asynchat/file_handle.hpp>
 
+#include <cstddef>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -48,6 +51,11 @@ struct has_async_wait<Stream, std::void_t<decltype(std::declval<Stream&>().async
 ///   sockets): an idle connection then holds no input buffer. A stream whose
 ///   bytes may wait in a buffer of its own (TLS) must say false: the socket
 ///   would never turn readable for them.
+/// - files: `sends_files` says whether the stream sends a pushed file range
+///   itself, zero-copy (sendfile(2) on a TCP or Unix domain socket, see
+///   `detail/sendfile.hpp`); `async_send_file(s, part, budget, h)` sends
+///   some of it (`part` advances) and calls `h(ec, bytes)`. Where it is
+///   false, file ranges are read into the output queue in pieces.
 template <class Stream>
 class plain_stream_policy {
 public:
@@ -81,6 +89,22 @@ public:
         } else {  // not called: waits_for_readability() is false
             asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(error_code()); });
         }
+    }
+
+    static constexpr bool sends_files = sendfile_capable<Stream>::value;
+    template <class Handler>
+    void async_send_file(Stream& s, file_part& part, std::size_t budget, Handler&& h) {
+#if defined(ASYNCHAT_HAS_SENDFILE)
+        if constexpr (sends_files) {
+            sendfile_op<Stream, std::decay_t<Handler>>(s, part, budget, std::forward<Handler>(h)).start();
+            return;
+        }
+#endif
+        (void)part;
+        (void)budget;
+        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable {
+            h(error_code(asio::error::operation_not_supported), std::size_t(0));
+        });
     }
 };
 

@@ -3,10 +3,12 @@
 #ifndef ASYNCHAT_DETAIL_TLS_POLICY_HPP
 #define ASYNCHAT_DETAIL_TLS_POLICY_HPP
 
+#include <asynchat/file_handle.hpp>
 #include <asynchat/stream_traits.hpp>
 
 #include <asynchat/detail/asio_ssl.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -62,6 +64,16 @@ public:
     }
 
     bool secure(const stream& s) const noexcept { return up_ && Traits::secure(s); }
+
+    // Files: never zero-copy (the bytes must be encrypted): file ranges are
+    // read into the output queue in pieces, so async_send_file never runs.
+    static constexpr bool sends_files = false;
+    template <class Handler>
+    void async_send_file(stream& s, file_part&, std::size_t, Handler&& h) {
+        asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable {
+            h(error_code(asio::error::operation_not_supported), std::size_t(0));
+        });
+    }
 
     // STARTTLS: start_tls() requests the switch and queues a barrier; reading
     // waits; once what was pushed before is sent, at_barrier() switches.

@@ -270,6 +270,33 @@ void ASYNCHAT_CHANNEL_T::deliver() {
 // ----------------------------------------------------------------- write loop
 
 ASYNCHAT_CHANNEL
+void ASYNCHAT_CHANNEL_T::push_file(file_handle file, std::uint64_t offset, std::uint64_t length) {
+    if (!file.is_open()) throw std::invalid_argument("asynchat::async_chat::push_file: no open file");
+    if (relay([](async_chat& c, file_handle f, std::uint64_t o, std::uint64_t n) { c.push_file(std::move(f), o, n); },
+              std::move(file), offset, length))
+        return;
+    if (state_ == state::closed) return;
+    const bool direct = policy_type::sends_files && length >= Derived::zero_copy_threshold;
+    out_.push_file(std::move(file), offset, length, direct, Derived::ac_out_buffer_size);
+    send_next();
+}
+
+// The write in flight is a file range sent by the stream itself (sendfile).
+ASYNCHAT_CHANNEL
+bool ASYNCHAT_CHANNEL_T::send_file() {
+    detail::file_part* part = out_.file_first();
+    if (part == nullptr) return false;
+    out_.begin_file();
+    // At most this much per write: other channels on the thread get a turn.
+    constexpr std::size_t budget = 16 * 1024 * 1024;
+    policy_.async_send_file(stream_, *part, budget,
+                            [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
+                                static_cast<async_chat&>(*self).on_write(ec, n);
+                            });
+    return true;
+}
+
+ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::send_next() {
     if (state_ != state::open || writing_ || delivering_ || out_.empty()) return;
     writing_ = true;  // also keeps producers from re-entering through push()
@@ -281,7 +308,11 @@ void ASYNCHAT_CHANNEL_T::send_next() {
         iov_.clear();
         const std::size_t bytes = out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
                                               [&](const char* p, std::size_t n) { iov_.add(p, n); });
-        if (bytes == 0 || state_ != state::open) return;
+        if (state_ != state::open) return;
+        if (bytes == 0) {
+            started = send_file();
+            return;
+        }
         stream_.async_write_some(iov_.filled(), [self = this->shared_from_this()](const error_code& ec,
                                                                                  std::size_t n) {
             static_cast<async_chat&>(*self).on_write(ec, n);
@@ -292,13 +323,16 @@ void ASYNCHAT_CHANNEL_T::send_next() {
     // hook may close).
     const bool overflowed = out_.take_overflow();
     if (overflowed) output_overflow();
+    // A file range read into the queue ended early: after the bytes before it.
+    const error_code file_error = out_.take_file_error();
+    if (file_error) report_error(file_error);
     if (started) return;
     // Not started (or failed to start): consume(0) ends a gathered flight.
     if (out_.in_flight()) out_.consume(0);
     writing_ = false;
     goodbye_if_idle();
     if (!allowed || state_ != state::open) return;
-    if (overflowed) return send_next();  // what follows the dropped producer
+    if (overflowed || file_error) return send_next();  // what follows the dropped producer or range
     if (out_.close_marker_first()) {
         out_.pop_close_marker();
         guarded([this] { derived().handle_close(); });
@@ -313,6 +347,7 @@ ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::on_write(const error_code& ec, std::size_t n) {
     writing_ = false;
     out_.consume(n);
+    if (ec) out_.drop_file();  // a file range that failed is not tried again
     if (state_ != state::open) {
         goodbye_if_idle();
         return;
