@@ -21,11 +21,12 @@
 #include <thread>
 #include <vector>
 
-namespace {
+// Not in the anonymous namespace: clang would call the traits' members unused.
+namespace user_stream_test {
 struct user_socket;
 }
 template <>
-struct asynchat::stream_traits<user_socket> {
+struct asynchat::stream_traits<user_stream_test::user_socket> {
     static constexpr bool tls = false;
     static constexpr bool upgradable = false;
 };
@@ -36,11 +37,16 @@ using tcp_socket = asio::ip::tcp::socket;
 using unix_socket = asio::local::stream_protocol::socket;
 using tls_socket = asio::ssl::stream<tcp_socket>;
 
+}  // namespace
+
 // A stream of the user's own, with its own stream_traits specialization that
 // names only what the README asks of one (no `policy`).
-struct user_socket : tcp_socket {
-    explicit user_socket(tcp_socket s) : tcp_socket(std::move(s)) {}
+struct user_stream_test::user_socket : asio::ip::tcp::socket {
+    explicit user_socket(asio::ip::tcp::socket s) : asio::ip::tcp::socket(std::move(s)) {}
 };
+
+namespace {
+using user_stream_test::user_socket;
 
 asio::ssl::context& server_tls() {
     static asio::ssl::context ctx = [] {
