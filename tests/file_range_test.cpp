@@ -7,10 +7,9 @@
 #include <asynchat/output_queue.hpp>
 #include <asynchat/tls.hpp>
 
+#include "support/asio.hpp"
 #include "support/loopback.hpp"
 
-#include <asio/local/connect_pair.hpp>
-#include <asio/local/stream_protocol.hpp>
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -124,7 +123,7 @@ public:
     explicit sender(Stream s) : base(std::move(s)) {}
     void collect_incoming_data(std::string_view) {}
     void found_terminator() {}
-    void handle_error(const std::error_code& ec) {
+    void handle_error(const asynchat::error_code& ec) {
         error = ec;
         this->close();
     }
@@ -133,7 +132,7 @@ public:
         this->close();
     }
     void handle_output_overflow() { ++overflows; }
-    std::error_code error;
+    asynchat::error_code error;
     int closes = 0;
     int overflows = 0;
 };
@@ -155,7 +154,7 @@ public:
         ended = true;
         this->close();
     }
-    void handle_error(const std::error_code&) {
+    void handle_error(const asynchat::error_code&) {
         ended = true;
         this->close();
     }
@@ -165,7 +164,7 @@ public:
 
 template <class Stream>
 void small_send_buffer(Stream& s) {
-    std::error_code ignored;  // every send is partial: EAGAIN, then a wait for writability
+    asynchat::error_code ignored;  // every send is partial: EAGAIN, then a wait for writability
     s.lowest_layer().set_option(asio::socket_base::send_buffer_size(4096), ignored);
 }
 
@@ -229,7 +228,7 @@ TEMPLATE_TEST_CASE("file ranges interleaved with pushes arrive byte for byte, in
     REQUIRE(p.run_to_end());
     CHECK(p.client->received.size() == expected.size());
     CHECK((p.client->received == expected));
-    CHECK(p.server->error == std::error_code());
+    CHECK(p.server->error == asynchat::error_code());
     CHECK(p.server->queued_files() == 0);
     const bool fast = asynchat::async_chat<sender<TestType>, TestType>::sends_files_zero_copy;
     CHECK(p.server->zero_copy_bytes() == (fast ? zero_copy : 0));

@@ -373,7 +373,7 @@ std::string exchange(asio::io_context& ctx, Socket& peer, const std::string& byt
     std::string got(reply_size, '\0');
     bool done = reply_size == 0;
     if (!done)
-        asio::async_read(peer, asio::buffer(got), [&](const std::error_code&, std::size_t) { done = true; });
+        asio::async_read(peer, asio::buffer(got), [&](const asynchat::error_code&, std::size_t) { done = true; });
     REQUIRE(test::run_until(ctx, [&] { return done; }));
     return got;
 }
