@@ -16,15 +16,27 @@
 # through the same client. PAIRS alternating triples, one download each; the
 # medians in GB/s (10^9 bytes/s), the median of the pairs' ratios, and the
 # load average.
-# Usage: bench/http_vs_nginx.sh [--download] PATH/TO/http_server [PAIRS [SECONDS]]
+#
+# --instructions: user-space instructions per request under callgrind, which
+# machine load does not move: each server run twice under valgrind, serving
+# 800 and 4000 GETs of the 6-byte file on one connection, 16 pipelined at a
+# time; (I(4000) - I(800)) / 3200 cancels start-up and shutdown. nginx with
+# master_process off and keepalive_requests raised so one connection serves
+# all.
+# Usage: bench/http_vs_nginx.sh [--download | --instructions] PATH/TO/http_server [PAIRS [SECONDS]]
 set -euo pipefail
 mode_all=small
 if [ "${1:-}" = --download ]; then mode_all=download; shift; fi
+if [ "${1:-}" = --instructions ]; then mode_all=instructions; shift; fi
 server=$1
 pairs=${2:-5}
 secs=${3:-3}
 tools="nginx taskset"
-if [ $mode_all = download ]; then tools="$tools /usr/bin/python3"; else tools="$tools wrk"; fi
+case $mode_all in
+  download) tools="$tools /usr/bin/python3" ;;
+  instructions) tools="nginx valgrind /usr/bin/python3" ;;
+  *) tools="$tools wrk" ;;
+esac
 for p in $tools; do command -v $p >/dev/null || { echo "missing: $p" >&2; exit 2; }; done
 
 work=$(mktemp -d)
@@ -48,6 +60,58 @@ init = function(args)
 end
 request = function() return req end
 LUA
+if [ $mode_all = instructions ]; then
+  cat > "$work/load.py" <<'PY'
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", port))
+req = b"GET /index.html HTTP/1.1\r\nHost: b\r\n\r\n" * 16
+buf = b""
+for i in range(n // 16):
+    s.sendall(req)
+    need = 16
+    while need:
+        d = s.recv(1 << 16)
+        if not d: sys.exit("connection closed early")
+        buf += d
+        while True:
+            k = buf.find(b"hello\n")
+            if k < 0: break
+            buf = buf[k + 6:]; need -= 1
+PY
+  # Instructions of one run of "$@" (a server printing nothing useful) serving $1 requests on port $2.
+  refs() {
+    local n=$1 port=$2; shift 2
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg.$n" "$@" > "$work/out.$n" 2> "$work/log.$n" &
+    local pid=$! deadline=$((SECONDS + 60))
+    until (exec 9<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; do [ $SECONDS -lt $deadline ] || exit 1; sleep 0.1; done
+    /usr/bin/python3 "$work/load.py" "$port" "$n"
+    kill -INT $pid 2>/dev/null; wait $pid || true
+    sed -nE 's/.*Collected : +([0-9]+).*/\1/p' "$work/log.$n" | head -1
+  }
+  per_request() {  # port, command...
+    local a b
+    a=$(refs 800 "$@"); b=$(refs 4000 "$@")
+    echo $(( (b - a) / 3200 ))
+  }
+  iport=$((20000 + RANDOM % 20000))
+  cat > "$work/nginx/cg.conf" <<CONF
+master_process off;
+daemon off;
+worker_processes 1;
+pid $work/nginx/cg.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 1024; }
+http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:$iport; root $work/www; } }
+CONF
+  n=$(per_request "$iport" nginx -c "$work/nginx/cg.conf" -p "$work/nginx")
+  a=$(per_request "$((iport + 1))" "$server" --port $((iport + 1)) --root "$work/www" --quiet)
+  echo "| $(date -u +%Y-%m-%d), callgrind, 6-byte file, 16 pipelined, one connection | nginx-light | http_server | ratio |"
+  echo "|---|---|---|---|"
+  echo "| user-space instructions per request | $n | $a | $(awk -v a="$a" -v n="$n" 'BEGIN{printf "%.2f", a / n}')× |"
+  exit 0
+fi
+
 nport=$((20000 + RANDOM % 20000))
 fport=$((nport + 1))
 cat > "$work/nginx/nginx.conf" <<CONF
