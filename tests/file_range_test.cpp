@@ -9,6 +9,7 @@
 
 #include "support/asio.hpp"
 #include "support/loopback.hpp"
+#include "support/stream_pairs.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -30,54 +31,9 @@ using tcp_socket = asio::ip::tcp::socket;
 using unix_socket = asio::local::stream_protocol::socket;
 using tls_socket = asio::ssl::stream<tcp_socket>;
 
-asio::ssl::context& server_tls() {
-    static asio::ssl::context ctx = [] {
-        asio::ssl::context c(asio::ssl::context::tls_server);
-        c.use_certificate_chain_file(ASYNCHAT_TLS_DIR "/cert.pem");
-        c.use_private_key_file(ASYNCHAT_TLS_DIR "/key.pem", asio::ssl::context::pem);
-        return c;
-    }();
-    return ctx;
-}
-
-asio::ssl::context& client_tls() {
-    static asio::ssl::context ctx = [] {
-        asio::ssl::context c(asio::ssl::context::tls_client);
-        c.load_verify_file(ASYNCHAT_TLS_DIR "/cert.pem");
-        c.set_verify_mode(asio::ssl::verify_peer);
-        return c;
-    }();
-    return ctx;
-}
-
-std::pair<tcp_socket, tcp_socket> tcp_pair(asio::io_context& ctx) {
-    asio::ip::tcp::acceptor acceptor(ctx, test::any_loopback_port());
-    tcp_socket client(ctx);
-    client.connect(acceptor.local_endpoint());
-    return {acceptor.accept(), std::move(client)};
-}
-
-template <class Stream>
-struct streams;
-template <>
-struct streams<tcp_socket> {
-    static std::pair<tcp_socket, tcp_socket> make(asio::io_context& ctx) { return tcp_pair(ctx); }
-};
-template <>
-struct streams<unix_socket> {
-    static std::pair<unix_socket, unix_socket> make(asio::io_context& ctx) {
-        unix_socket a(ctx), b(ctx);
-        asio::local::connect_pair(a, b);
-        return {std::move(a), std::move(b)};
-    }
-};
-template <>
-struct streams<tls_socket> {
-    static std::pair<tls_socket, tls_socket> make(asio::io_context& ctx) {
-        auto [s, c] = tcp_pair(ctx);
-        return {tls_socket(std::move(s), server_tls()), tls_socket(std::move(c), client_tls())};
-    }
-};
+using test::client_tls;
+using test::server_tls;
+using test::tcp_pair;
 
 // Bytes no shift of a range can reproduce: a wrong offset shows.
 std::string pattern(std::size_t n, unsigned seed = 1) {
@@ -175,7 +131,7 @@ struct pair_of_channels {
     std::shared_ptr<collector<Stream>> client;
 
     explicit pair_of_channels(asio::io_context& c) : ctx(c) {
-        auto [s, k] = streams<Stream>::make(ctx);
+        auto [s, k] = test::stream_pair<Stream>::make(ctx);
         small_send_buffer(s);
         server = std::make_shared<sender<Stream>>(std::move(s));
         client = std::make_shared<collector<Stream>>(std::move(k));
@@ -285,7 +241,7 @@ TEMPLATE_TEST_CASE("a peer that resets mid-file is a disconnect, never SIGPIPE",
         const std::string content = pattern(8 << 20, 4);
         temp_file f(content);
         asio::io_context ctx;
-        auto [s, k] = streams<TestType>::make(ctx);
+        auto [s, k] = test::stream_pair<TestType>::make(ctx);
         small_send_buffer(s);
         auto server = std::make_shared<sender<TestType>>(std::move(s));
         server->start();

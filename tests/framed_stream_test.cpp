@@ -1019,12 +1019,7 @@ TEST_CASE("a cancellation requested while read_some brought part of a record sto
 
 namespace {
 
-std::pair<asio::ip::tcp::socket, asio::ip::tcp::socket> tcp_pair(asio::io_context& ctx) {
-    asio::ip::tcp::acceptor acceptor(ctx, test::any_loopback_port());
-    asio::ip::tcp::socket client(ctx);
-    client.connect(acceptor.local_endpoint());
-    return {acceptor.accept(), std::move(client)};
-}
+using test::tcp_pair;
 
 // The peer writes a line, a counted body and more lines in one write; the
 // framed side reads them switching terminators, and answers on next_layer().

@@ -6,6 +6,7 @@
 #include <asynchat/tls.hpp>
 
 #include "support/loopback.hpp"
+#include "support/stream_pairs.hpp"
 
 #include "support/asio.hpp"
 #include <catch2/catch.hpp>
@@ -48,63 +49,21 @@ struct user_stream_test::user_socket : asio::ip::tcp::socket {
 namespace {
 using user_stream_test::user_socket;
 
-asio::ssl::context& server_tls() {
-    static asio::ssl::context ctx = [] {
-        asio::ssl::context c(asio::ssl::context::tls_server);
-        c.use_certificate_chain_file(ASYNCHAT_TLS_DIR "/cert.pem");
-        c.use_private_key_file(ASYNCHAT_TLS_DIR "/key.pem", asio::ssl::context::pem);
-        return c;
-    }();
-    return ctx;
-}
+using test::client_tls;
+using test::server_tls;
+using test::tcp_pair;
 
-asio::ssl::context& client_tls() {
-    static asio::ssl::context ctx = [] {
-        asio::ssl::context c(asio::ssl::context::tls_client);
-        c.load_verify_file(ASYNCHAT_TLS_DIR "/cert.pem");  // trust the test certificate
-        c.set_verify_mode(asio::ssl::verify_peer);
-        return c;
-    }();
-    return ctx;
-}
-
-std::pair<tcp_socket, tcp_socket> tcp_pair(asio::io_context& ctx) {
-    asio::ip::tcp::acceptor acceptor(ctx, test::any_loopback_port());
-    tcp_socket client(ctx);
-    client.connect(acceptor.local_endpoint());
-    return {acceptor.accept(), std::move(client)};
-}
-
-// Makes connected (server, client) streams of each kind.
-template <class Stream>
-struct streams;
+}  // namespace
 
 template <>
-struct streams<tcp_socket> {
-    static std::pair<tcp_socket, tcp_socket> make(asio::io_context& ctx) { return tcp_pair(ctx); }
-};
-template <>
-struct streams<unix_socket> {
-    static std::pair<unix_socket, unix_socket> make(asio::io_context& ctx) {
-        unix_socket a(ctx), b(ctx);
-        asio::local::connect_pair(a, b);
-        return {std::move(a), std::move(b)};
-    }
-};
-template <>
-struct streams<user_socket> {
+struct test::stream_pair<user_socket> {
     static std::pair<user_socket, user_socket> make(asio::io_context& ctx) {
         auto [s, c] = tcp_pair(ctx);
         return {user_socket(std::move(s)), user_socket(std::move(c))};
     }
 };
-template <>
-struct streams<tls_socket> {
-    static std::pair<tls_socket, tls_socket> make(asio::io_context& ctx) {
-        auto [s, c] = tcp_pair(ctx);
-        return {tls_socket(std::move(s), server_tls()), tls_socket(std::move(c), client_tls())};
-    }
-};
+
+namespace {
 
 // The server side of the conversation:
 //   "ECHO <text>\r\n"   -> "<text>\r\n"
@@ -193,7 +152,7 @@ std::string expected_big(std::size_t n) {
 TEMPLATE_TEST_CASE("one conversation over TCP, Unix sockets, TLS and a user's stream", "[streams][tls][unix]",
                    tcp_socket, unix_socket, tls_socket, user_socket) {
     asio::io_context ctx;
-    auto [s, c] = streams<TestType>::make(ctx);
+    auto [s, c] = test::stream_pair<TestType>::make(ctx);
     const std::string blob = "<" + std::string(20000, 'b') + ">";
     const std::string script = "ECHO hello\r\nBLOB " + std::to_string(blob.size()) + "\r\n" + blob +
                                "ECHO after\r\nBIG 100000\r\nNOPE\r\nQUIT\r\nECHO never\r\n";
@@ -214,7 +173,7 @@ TEMPLATE_TEST_CASE("one conversation over TCP, Unix sockets, TLS and a user's st
 
 TEST_CASE("a TLS channel closes with close_notify: the peer sees a clean end", "[tls]") {
     asio::io_context ctx;
-    auto [s, c] = streams<tls_socket>::make(ctx);
+    auto [s, c] = test::stream_pair<tls_socket>::make(ctx);
     auto server = std::make_shared<server_channel<tls_socket>>(std::move(s));
     server->start();
     // A raw TLS peer on its own thread, with blocking calls.
@@ -273,7 +232,7 @@ public:
 TEMPLATE_TEST_CASE("a huge tls_close_timeout waits for close_notify instead of overflowing to 'now'",
                    "[tls][timeout]", std::chrono::milliseconds, std::chrono::hours, std::chrono::seconds) {
     asio::io_context ctx;
-    auto [s, c] = streams<tls_socket>::make(ctx);
+    auto [s, c] = test::stream_pair<tls_socket>::make(ctx);
     auto server = std::make_shared<patient_closer<TestType>>(std::move(s));
     server->start();
     std::atomic<bool> got_end{false};

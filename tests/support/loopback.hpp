@@ -17,6 +17,14 @@ inline asio::ip::tcp::endpoint any_loopback_port() {
     return {asio::ip::make_address("127.0.0.1"), 0};
 }
 
+// A connected pair of TCP sockets on loopback: (accepted, connecting).
+inline std::pair<asio::ip::tcp::socket, asio::ip::tcp::socket> tcp_pair(asio::io_context& ctx) {
+    asio::ip::tcp::acceptor acceptor(ctx, any_loopback_port());
+    asio::ip::tcp::socket client(ctx);
+    client.connect(acceptor.local_endpoint());
+    return {acceptor.accept(), std::move(client)};
+}
+
 // Runs handlers until `done()` holds; false if the watchdog expired first.
 template <class Predicate>
 bool run_until(asio::io_context& ctx, Predicate done,
