@@ -142,6 +142,11 @@ public:
     static_assert(stream_traits<Stream>::tls || !detail::needs_tls_header<Stream>::value,
                   "asynchat::async_chat: this Stream speaks TLS: include <asynchat/tls.hpp> "
                   "before declaring the channel (in every translation unit that uses it)");
+    static_assert(!(stream_traits<Stream>::tls || stream_traits<Stream>::upgradable) ||
+                      detail::stream_policy_of<Stream>::named,
+                  "asynchat::async_chat: this stream_traits specialization says the Stream speaks TLS "
+                  "but names no policy to drive it: derive it from "
+                  "asynchat::stream_traits<asio::ssl::stream<...>> (include <asynchat/tls.hpp>)");
 
     using stream_type = Stream;
     using executor_type = typename Stream::executor_type;
@@ -330,7 +335,7 @@ public:
 
     /// True if this channel's stream sends `push_file` ranges with
     /// sendfile(2) (plain TCP or Unix domain socket, Linux, fast path built).
-    static constexpr bool sends_files_zero_copy = stream_traits<Stream>::policy::sends_files;
+    static constexpr bool sends_files_zero_copy = detail::stream_policy_of<Stream>::type::sends_files;
 
     /// Bytes of pushed file ranges the kernel sent straight from the file
     /// (sendfile(2)), in all; 0 where `sends_files_zero_copy` is false.

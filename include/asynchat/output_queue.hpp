@@ -191,6 +191,10 @@ public:
     /// The error that ended a file range read into the queue since the last
     /// call (`error::file_truncated`, or the system's read error), once.
     error_code take_file_error() noexcept { return std::exchange(file_error_, error_code()); }
+    /// True if a file range read into the queue ended early and its error was
+    /// not yet taken: nothing queued after that range may be sent before the
+    /// error is reported.
+    bool file_error_pending() const noexcept { return bool(file_error_); }
 
     /// Bytes of file ranges sent by the writer itself (`direct`), in all.
     [[nodiscard]] std::uint64_t direct_file_bytes() const noexcept { return direct_file_bytes_; }
@@ -377,8 +381,12 @@ public:
         open_copy_ = open_borrow_ = nullptr;
         if (in_flight()) {
             entries_.truncate(in_flight_entries_);
-            // The pieces in flight stay; their producers go now.
-            for (std::size_t i = 0; i < entries_.size(); ++i) entries_[i].producer.reset();
+            // The pieces in flight stay; their producers go now, and a range
+            // the writer is sending itself sends nothing more.
+            for (std::size_t i = 0; i < entries_.size(); ++i) {
+                entries_[i].producer.reset();
+                if (entries_[i].file && entries_[i].file->direct) entries_[i].file->remaining = 0;
+            }
             borrowed_entries_ = 0;
             queued_bytes_ = 0;
             files_ = 0;

@@ -29,9 +29,13 @@ enum class early_input {
 /// negotiate. `<asynchat/tls.hpp>` specializes it for TLS streams, so that
 /// the core never needs OpenSSL.
 ///
-/// A user's own specialization (for a stream of their own) needs only `tls`
-/// and `upgradable`; without a `policy` member the channel drives the stream
-/// as a plain one (`detail::plain_stream_policy`).
+/// A user's own specialization for a plain stream of their own needs only
+/// `tls = false` and `upgradable = false`; without a `policy` member the
+/// channel drives the stream as a plain one (`detail::plain_stream_policy`).
+/// A TLS stream of one's own (`tls` or `upgradable` true) must name the
+/// policy that drives its handshake and goodbye: derive the specialization
+/// from `stream_traits<asio::ssl::stream<Next>>` (`<asynchat/tls.hpp>`).
+/// `async_chat` refuses a TLS specialization without one at compile time.
 template <class Stream>
 struct stream_traits {
     /// True if the stream can speak TLS (handshake, close_notify).
@@ -48,10 +52,12 @@ namespace detail {
 /// plain stream policy: what `async_chat` uses.
 template <class Stream, class = void>
 struct stream_policy_of {
+    static constexpr bool named = false;
     using type = plain_stream_policy<Stream>;
 };
 template <class Stream>
 struct stream_policy_of<Stream, std::void_t<typename stream_traits<Stream>::policy>> {
+    static constexpr bool named = true;
     using type = typename stream_traits<Stream>::policy;
 };
 

@@ -17,6 +17,14 @@
 
 #include <asynchat/detail/error_code.hpp>
 
+// The other Asio already included in this translation unit: the two cannot
+// share one, and the compiler's errors would not say why.
+#if defined(ASYNCHAT_USE_BOOST_ASIO) && defined(ASIO_VERSION)
+#error "asynchat is built for Boost.Asio here (ASYNCHAT_USE_BOOST_ASIO, CMake ASYNCHAT_ASIO=boost), but standalone Asio (<asio.hpp>) is included too: include <boost/asio.hpp> instead, or build asynchat with ASYNCHAT_ASIO=standalone"
+#elif !defined(ASYNCHAT_USE_BOOST_ASIO) && defined(BOOST_ASIO_VERSION)
+#error "asynchat is built for standalone Asio here, but Boost.Asio (<boost/asio.hpp>) is included too: define ASYNCHAT_USE_BOOST_ASIO (CMake: ASYNCHAT_ASIO=boost) for a Boost.Asio program"
+#endif
+
 #if defined(ASYNCHAT_USE_BOOST_ASIO)
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>

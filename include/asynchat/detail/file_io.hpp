@@ -7,14 +7,15 @@
 // every platform uses (the fast path, sendfile(2), is detail/sendfile.hpp).
 // POSIX systems read with pread(2) on a descriptor; elsewhere (or with
 // ASYNCHAT_FILE_STDIO defined) the handle is a `std::FILE*`, read with
-// fseek + fread. This is the only library header that includes a POSIX
-// header, and only behind this platform check.
+// fseek + fread. POSIX headers are included only behind this platform
+// check (and, for sendfile(2), behind a Linux check in detail/sendfile.hpp).
 
 #include <asynchat/detail/asio.hpp>
 
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <system_error>
 
@@ -60,6 +61,11 @@ inline std::uint64_t file_size(native_file f, error_code& ec) noexcept {
 // Up to `n` bytes at `offset`; 0 and asio::error::eof at the end of the file.
 inline std::size_t read_file_at(native_file f, std::uint64_t offset, char* p, std::size_t n,
                                 error_code& ec) noexcept {
+    // An offset off_t cannot hold is past the end of any file here.
+    if (offset > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max())) {
+        ec = asio::error::eof;
+        return 0;
+    }
     ssize_t got;
     do got = ::pread(f, p, n, static_cast<off_t>(offset));
     while (got < 0 && errno == EINTR);
@@ -86,8 +92,10 @@ inline void close_file(native_file f) noexcept { std::fclose(f); }
 
 inline bool seek_file(native_file f, std::uint64_t offset, int whence) noexcept {
 #if defined(_WIN32)
+    if (offset > static_cast<std::uint64_t>(std::numeric_limits<long long>::max())) return false;
     return ::_fseeki64(f, static_cast<long long>(offset), whence) == 0;
 #else
+    if (offset > static_cast<std::uint64_t>(std::numeric_limits<long>::max())) return false;
     return std::fseek(f, static_cast<long>(offset), whence) == 0;
 #endif
 }

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -90,6 +91,10 @@ inline std::size_t sendfile_some(int sock, file_part& part, std::size_t budget, 
     while (part.remaining != 0 && sent < budget) {
         std::uint64_t want = part.remaining < budget - sent ? part.remaining : budget - sent;
         if (want > 0x7ffff000) want = 0x7ffff000;  // Linux's limit per call
+        if (part.offset > static_cast<std::uint64_t>(std::numeric_limits<off_t>::max()) - want) {
+            ec = make_error_code(error::file_truncated);  // past the end of any file off_t can address
+            break;
+        }
         off_t offset = static_cast<off_t>(part.offset);
         const ssize_t n = ::sendfile(sock, part.file.native_handle(), &offset, static_cast<std::size_t>(want));
         if (n > 0) {

@@ -305,6 +305,9 @@ void ASYNCHAT_CHANNEL_T::send_next() {
     guarded([&] {
         if (!derived().writable()) return;
         allowed = true;
+        // A file range that ended early is reported before anything queued
+        // after it goes, once the bytes gathered before it are written.
+        if (out_.file_error_pending()) return;
         iov_.clear();
         const std::size_t bytes = out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
                                               [&](const char* p, std::size_t n) { iov_.add(p, n); });
@@ -323,8 +326,9 @@ void ASYNCHAT_CHANNEL_T::send_next() {
     // hook may close).
     const bool overflowed = out_.take_overflow();
     if (overflowed) output_overflow();
-    // A file range read into the queue ended early: after the bytes before it.
-    const error_code file_error = out_.take_file_error();
+    // A file range read into the queue ended early: reported once no write
+    // is in flight, so the bytes gathered before it were written.
+    const error_code file_error = started ? error_code() : out_.take_file_error();
     if (file_error) report_error(file_error);
     if (started) return;
     // Not started (or failed to start): consume(0) ends a gathered flight.
