@@ -253,9 +253,10 @@ TEMPLATE_TEST_CASE("discard_buffers stops a zero-copy range in flight: nothing m
     const std::string content = pattern(32 << 20, 6);
     temp_file f(content);
     asio::io_context ctx;
-    auto [s, peer] = test::stream_pair<TestType>::make(ctx);
-    small_send_buffer(s);
-    auto server = std::make_shared<sender<TestType>>(std::move(s));
+    auto streams = test::stream_pair<TestType>::make(ctx);
+    TestType& peer = streams.second;  // a plain name: lambdas cannot capture structured bindings in C++17
+    small_send_buffer(streams.first);
+    auto server = std::make_shared<sender<TestType>>(std::move(streams.first));
     if (!sender<TestType>::sends_files_zero_copy) return;  // the portable path has no range in flight
     server->start();
     server->push_file(f.open(), 0, content.size());
