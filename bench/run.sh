@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# The benchmark suite, in one command: builds (preset "release"), starts each
-# server pinned to core 0 with the load on core 1, runs the same scenarios
-# against all of them in interleaved rounds (best of ROUNDS), and writes a
-# markdown table with ratios to the hand-written raw-Asio server to
-# bench/results.md (and stdout).
+# The benchmark suite, in one command. Builds (preset "release"), then, in one
+# run, each server pinned to core 0 with its load on core 1:
+#   - line echo: raw Asio (the ceiling), the project's bench server, the
+#     obvious echo (bench/obvious_echo_server.cpp), blocking, asyncio and
+#     CPython asynchat, in interleaved rounds (median of ROUNDS);
+#   - instructions per line under callgrind (load does not move them), and
+#     the framing core's (bench/instruction_budget.sh);
+#   - memory per idle connection: chat_server, http_server, nginx-light
+#     (bench/idle_rss.sh);
+#   - HTTP against nginx-light on a small file, plain and 16 pipelined, one
+#     worker each and two each, CPU and callgrind instructions per request,
+#     and a 256 MiB download against nginx with `sendfile on` and the
+#     loopback ceiling (bench/http_vs_nginx.sh);
+#   - the HAProxy scale-out test (ctest http.haproxy).
+# Writes bench/results.md (the tables, and issue 12's goals with met/missed
+# computed from this run) and bench/results.svg (server CPU per unit of work
+# of each server divided by its anchor's, bench/chart.sh), and prints both.
 #
-#   bench/run.sh            full sizes, 3 rounds (about 5 minutes)
-#   bench/run.sh --quick    small sizes, 1 round (under a minute)
+#   bench/run.sh            full sizes, 3 rounds (about 20 minutes)
+#   bench/run.sh --quick    small sizes, 1 round (about 5 minutes)
 #
-# Installs what it needs from Debian (wrk, nginx-light, valgrind) when missing.
-# Rates on a shared 2-core machine move by tens of percent between runs: read
-# the ratios of one run, and the server CPU per line and the instruction
-# counts, which are steadier.
+# Installs what it needs from Debian (wrk, nginx-light, valgrind, gnuplot,
+# haproxy) when missing. Rates on a shared 2-core machine move by tens of
+# percent between runs: read the ratios of one run, the server CPU per unit
+# of work and the instruction counts, which are steadier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +32,8 @@ quick=0
 rounds=$((quick ? 1 : 3))
 
 need=()
-for p in cmake ninja-build g++ libasio-dev catch2 python3 wrk nginx-light valgrind util-linux; do
+for p in cmake ninja-build g++ libasio-dev catch2 libssl-dev python3 python3-h11 wrk nginx-light valgrind util-linux \
+         procps gnuplot-nox haproxy curl; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -33,8 +46,8 @@ fi
 
 echo "== building (preset release)"
 cmake --preset release >/dev/null
-cmake --build --preset release --target bench_asynchat_server bench_raw_asio_server bench_blocking_server \
-  bench_load bench_framer_bench bench_idle_clients http_server >/dev/null
+cmake --build --preset release --target bench_asynchat_server bench_raw_asio_server bench_obvious_echo_server \
+  bench_blocking_server bench_load bench_framer_bench bench_idle_clients http_server chat_server >/dev/null
 B=build/release/bench
 work=$(mktemp -d)
 pids=()
@@ -73,8 +86,11 @@ cpu_ns() {
 
 field() { sed -E "s/.* $1=([^ ]+).*/\1/" <<<" $2"; }
 
-# best[key]: the best rate seen; cpu[key]: server ns per unit in that run.
-declare -A best cpu
+median() { sort -g | awk '{a[NR]=$1} END{ if (NR == 0) print ""; else if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'; }
+
+# runs[key]: one "rate cpu_ns_per_unit [p50 p99]" line per round; the report
+# takes the median of each column.
+declare -A runs
 
 # run_load KEY UNITS LOADARGS...: one measured load against $PORT.
 run_load() {
@@ -82,17 +98,17 @@ run_load() {
   shift 2
   local c0 c1 out rate
   c0=$(cpu_ns "$PID")
-  out=$(taskset -c 1 "$B/load" "$@")
+  out=$(taskset -c 1 "$B/load" "$@" 2>&1) || true
   c1=$(cpu_ns "$PID")
   [ "$(field ok "$out")" = 1 ] || { echo "!! $key: $out" >&2; return; }
   if [ "$1" = lines ]; then rate=$(field lines_per_sec "$out"); else rate=$(field gb_per_sec "$out"); fi
-  if [ -z "${best[$key]:-}" ] || awk -v a="$rate" -v b="${best[$key]}" 'BEGIN{exit !(a>b)}'; then
-    best[$key]=$rate
-    cpu[$key]=$(( (c1 - c0) / units ))
-    [ "$key" != "${key%:lat}" ] && best["$key:p50"]=$(field p50_us "$out") && best["$key:p99"]=$(field p99_us "$out")
-  fi
+  local row="$rate $(( (c1 - c0) / units ))"
+  [ "$key" != "${key%:lat}" ] && row+=" $(field p50_us "$out") $(field p99_us "$out")"
+  runs[$key]+="$row"$'\n'
   return 0
 }
+# col KEY N: the median of column N of KEY's rounds ("" when it never ran).
+col() { [ -n "${runs[$1]:-}" ] && printf '%s' "${runs[$1]}" | awk -v n="$2" 'NF >= n {print $n}' | median; }
 
 # ---------------------------------------------------------------- scenarios
 
@@ -102,7 +118,7 @@ else
   L1=20000000; L100=100000; L100W1=1000; LAT=20000; BULK=2000; PYDIV=40
 fi
 
-servers=(raw asynchat blocking)
+servers=(raw asynchat obvious blocking)
 python3 -c 'import asyncio' 2>/dev/null && servers+=(asyncio)
 python3 -W ignore -c 'import asynchat' 2>/dev/null && servers+=(cpython)
 
@@ -110,6 +126,7 @@ start_server() {
   case $1 in
     raw) start raw "$B/raw_asio_server" 0 ;;
     asynchat) start asynchat "$B/asynchat_server" 0 ;;
+    obvious) start obvious "$B/obvious_echo_server" 0 ;;
     blocking) start blocking "$B/blocking_server" 0 ;;
     asyncio) start asyncio python3 bench/python/asyncio_server.py 0 ;;
     cpython) start cpython python3 -W ignore bench/python/asynchat_server.py 0 ;;
@@ -126,10 +143,12 @@ for round in $(seq 1 $rounds); do
     run_load "$s:l100" $((100 * L100 / div)) lines "$PORT" --conns 100 --lines $((L100 / div)) --size 64 --window 16
     run_load "$s:l100w1" $((100 * L100W1 / div)) lines "$PORT" --conns 100 --lines $((L100W1 / div)) --size 64 --window 1
     run_load "$s:lat" $((LAT / div)) lines "$PORT" --conns 1 --lines $((LAT / div)) --size 64 --window 1
+    [ $s = obvious ] && { stop; continue; }  # it echoes lines only: no bulk protocol
     run_load "$s:bulk" $((BULK / div)) bulk "$PORT" --conns 1 --size 1048576 --count $((BULK / div))
     stop
   done
 done
+
 
 # ------------------------------------------------------------ instructions
 
@@ -152,145 +171,167 @@ echo "== instruction counts (callgrind)"
 n=$((quick ? 100000 : 200000))
 ins_raw=$(instructions "$B/raw_asio_server" $n)
 ins_asynchat=$(instructions "$B/asynchat_server" $n)
+ins_obvious=$(instructions "$B/obvious_echo_server" $n)
+# The framing core alone (framer + output queue, no sockets): the script of
+# the perf.framer_instruction_budget test, with no budget to meet here.
+ins_framer=$(bash bench/instruction_budget.sh "$B/framer_bench" 1000000000 | sed -nE 's/.*: ([0-9]+) instructions.*/\1/p')
 framer_ns=$("$B/framer_bench" 5000000 | sed -E 's/.*ns_per_line=([0-9.]+).*/\1/')
 
 # ------------------------------------------------------------------ memory
 
-rss_kib() { awk '/VmRSS/{print $2}' /proc/"$1"/status; }
-idle_rss() {
-  local n=$1
-  shift
-  start idle "$@"
-  local before after fds
-  before=$(rss_kib "$PID")
-  exec {c}> >(exec "$B/idle_clients" "$PORT" "$n" >/dev/null)
-  local cpid=$!
-  for _ in $(seq 1 600); do  # until the server holds them all (polling a benchmark is fine)
-    fds=$(ls /proc/"$PID"/fd | wc -l)
-    [ "$fds" -ge "$n" ] && break
-    sleep 0.05
-  done
-  sleep 0.5
-  after=$(rss_kib "$PID")
-  exec {c}>&-
-  wait $cpid 2>/dev/null || true
-  stop
-  echo $(( (after - before) * 1024 / n ))
-}
-echo "== memory per idle connection"
+echo "== memory per idle connection (bench/idle_rss.sh)"
 conns=$((quick ? 2000 : 10000))
-mem_default=$(idle_rss $conns "$B/asynchat_server" 0 default)
-mem_http=$(idle_rss $conns build/release/examples/http_server --port 0 --quiet)
-mem_asynchat=$(idle_rss $conns "$B/asynchat_server" 0)
-mem_raw=$(idle_rss $conns "$B/raw_asio_server" 0)
+mem_table=$(bash bench/idle_rss.sh $conns $rounds)
+mem_row() { awk -F'|' -v k="$1" 'index($2, k) == 2 { gsub(/ /, "", $3); print $3; exit }' <<<"$mem_table"; }
+mem_chat=$(mem_row chat_server)
+mem_http=$(mem_row http_server)
+mem_nginx=$(mem_row nginx-light)
 
 # -------------------------------------------------------------------- HTTP
 
-echo "== HTTP: http_server against nginx-light, wrk, one worker each"
-mkdir -p "$work/www" "$work/nginx"
-printf 'Hello, asynchat!\n' > "$work/www/hello.txt"
-chmod 755 "$work" "$work/www" && chmod 644 "$work/www/hello.txt"  # nginx workers run as nobody
-cat > "$work/pipeline.lua" <<'EOF'
-init = function(args)
-  local r = {}
-  for i = 1, 16 do r[i] = wrk.format(nil, "/hello.txt") end
-  req = table.concat(r)
-end
-request = function() return req end
-EOF
-nport=$((20000 + RANDOM % 20000))
-cat > "$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$nport; root $work/www; }
-}
-EOF
-dur=$((quick ? 3 : 10))
-declare -A http
-for round in $(seq 1 $rounds); do
-  for s in nginx asynchat; do
-    if [ $s = nginx ]; then
-      taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>/dev/null &
-      PID=$!
-      pids+=("$PID")
-      PORT=$nport
-      sleep 0.5
-      wpid=$(pgrep -P "$PID" | head -1)
-    else
-      start http build/release/examples/http_server --port 0 --root "$work/www" --quiet
-      wpid=$PID
-    fi
-    for mode in plain pipelined; do
-      script=()
-      [ $mode = pipelined ] && script=(-s "$work/pipeline.lua")
-      c0=$(cpu_ns "$wpid")
-      out=$(taskset -c 1 wrk -t1 -c50 -d${dur}s "${script[@]}" "http://127.0.0.1:$PORT/hello.txt" 2>&1)
-      c1=$(cpu_ns "$wpid")
-      rps=$(awk '/Requests\/sec/{print int($2)}' <<<"$out")
-      reqs=$(awk '/requests in/{print $1}' <<<"$out")
-      errs=$(grep -c "Non-2xx\|Socket errors" <<<"$out" || true)
-      key="$s:$mode"
-      if [ -z "${http[$key]:-}" ] || [ "$rps" -gt "${http[$key]}" ]; then
-        http[$key]=$rps
-        http["$key:cpu"]=$(( (c1 - c0) / (reqs > 0 ? reqs : 1) ))
-        http["$key:err"]=$errs
-      fi
-    done
-    stop
-  done
-done
+# bench/http_vs_nginx.sh prints markdown tables; row ROW's column N is read
+# back for the goals and the chart.
+cell() { awk -F'|' -v k="$2" -v n="$3" 'index($2, k) == 2 { v = $n; gsub(/^ +| +$/, "", v); print v; exit }' <<<"$1"; }
+num() { grep -oE '^[0-9.]+' <<<"$1" || true; }
+pairs=$((quick ? 3 : 5)) secs=$((quick ? 2 : 3))
+http_server=build/release/examples/http_server
+echo "== HTTP: http_server against nginx-light, small file, one worker each ($pairs pairs)"
+http_small=$(bash bench/http_vs_nginx.sh "$http_server" $pairs $secs)
+echo "== HTTP: two threads against two nginx workers"
+http_threads=$(bash bench/http_vs_nginx.sh --threads 2 "$http_server" $pairs $secs 2>&1) || http_threads=""
+echo "== HTTP: 256 MiB download against nginx-light sendfile on and the loopback ceiling"
+http_download=$(bash bench/http_vs_nginx.sh --download "$http_server" $pairs)
+echo "== HTTP: instructions per request (callgrind)"
+http_instr=$(bash bench/http_vs_nginx.sh --instructions "$http_server")
+
+echo "== scale-out: ctest http.haproxy"
+if ctest --preset release -R '^http\.haproxy$' >"$work/haproxy.log" 2>&1; then
+  grep -q "tests passed" "$work/haproxy.log" && ! grep -qi "skipped" "$work/haproxy.log" && haproxy_result=passed || haproxy_result="skipped"
+else
+  haproxy_result=failed
+fi
 
 # ------------------------------------------------------------------ report
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f×", a / b; else print "-" }'; }
-fmt_rate() { awk -v a="$1" 'BEGIN{ if (a >= 1e6) printf "%.2f M", a / 1e6; else if (a >= 1e3) printf "%.0f k", a / 1e3; else printf "%.0f", a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a != "" && b > 0) printf "%.2f×", a / b; else print "-" }'; }
+fmt_rate() { awk -v a="$1" 'BEGIN{ if (a >= 1e6) printf "%.2f M", a / 1e6; else if (a >= 1e3) printf "%.0f k", a / 1e3; else if (a >= 100) printf "%.0f", a; else printf "%.2f", a }'; }
+# goal LABEL VALUE OP LIMIT SHOWN: one row of the goals table.
+goal() {
+  local verdict
+  if [ -z "$2" ]; then verdict="not measured"
+  elif awk -v v="$2" -v l="$4" -v op="$3" 'BEGIN{ exit !((op == "<=" && v <= l) || (op == ">=" && v >= l)) }'; then verdict="**met**"
+  else verdict="**missed**"; fi
+  echo "| $1 | $5 | $3 $4 | $verdict |"
+}
+q() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a != "" && b > 0) printf "%.2f", a / b }'; }
+
+plain_ratio=$(num "$(cell "$http_small" "requests/s, plain" 5)")
+pipe_ratio=$(num "$(cell "$http_small" "requests/s, pipelined" 5)")
+cpu_plain_ratio=$(num "$(cell "$http_small" "server CPU per request, plain" 5)")
+cpu_pipe_ratio=$(num "$(cell "$http_small" "server CPU per request, pipelined" 5)")
+cpu_n_plain=$(num "$(cell "$http_small" "server CPU per request, plain" 3)")
+cpu_a_plain=$(num "$(cell "$http_small" "server CPU per request, plain" 4)")
+cpu_n_pipe=$(num "$(cell "$http_small" "server CPU per request, pipelined" 3)")
+cpu_a_pipe=$(num "$(cell "$http_small" "server CPU per request, pipelined" 4)")
+thr_ratio=$(num "$(cell "$http_threads" "requests/s, plain" 5)")
+cpu_n_thr=$(num "$(cell "$http_threads" "server CPU per request, plain" 3)")
+cpu_a_thr=$(num "$(cell "$http_threads" "server CPU per request, plain" 4)")
+dl_vs_nginx=$(num "$(cell "$http_download" "nginx-light, sendfile on" 5)")
+dl_vs_ceiling=$(num "$(cell "$http_download" "loopback ceiling" 5)")
+dl_cpu_n=$(num "$(cell "$http_download" "nginx-light, sendfile on" 4)")
+dl_cpu_a=$(num "$(cell "$http_download" "http_server" 4)")
+
 {
   echo "# Benchmark results"
   echo
-  echo "$(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); g++ $(g++ -dumpfullversion), Release (-O3);"
-  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); $([ $quick = 1 ] && echo 'quick mode' || echo "best of $rounds interleaved rounds")."
+  echo "Written by \`bench/run.sh$([ $quick = 1 ] && echo ' --quick')\`: $(date -u +%Y-%m-%d), $(nproc) cores, $(uname -r); g++ $(g++ -dumpfullversion), Release (-O3);"
+  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Every figure below comes from this one run; ratios compare servers measured in it."
   echo "Servers on core 0, load (one thread, every byte checked) on core 1, loopback."
+  echo "How to read the figures, and where the time goes: [analysis.md](analysis.md)."
   echo
-  echo "| scenario | raw Asio (ceiling) | asynchat | blocking read/write | asyncio | CPython asynchat |"
-  echo "|---|---|---|---|---|---|"
-  for sc in "l1:1 conn, 64 B lines, 1024 in flight (lines/s)" "l100:100 conns, 16 in flight (lines/s)" \
-            "l100w1:100 conns, 1 in flight (lines/s)" "lat:1 conn, 1 in flight (lines/s)" "bulk:bulk, 1 MiB bodies (GB/s)"; do
+  echo "![server CPU per unit of work, each server against its anchor](results.svg)"
+  echo
+  echo "## Issue 12's goals, from this run"
+  echo
+  echo "| goal | measured | target | |"
+  echo "|---|---|---|---|"
+  goal "1. HTTP small file, keep-alive: requests/s ÷ nginx-light (median of pairs)" "$plain_ratio" ">=" 1.0 "${plain_ratio:-?}×"
+  goal "1. HTTP small file, 16 pipelined: requests/s ÷ nginx-light" "$pipe_ratio" ">=" 1.0 "${pipe_ratio:-?}×"
+  goal "1. HTTP keep-alive: server CPU per request ÷ nginx-light's (median of pairs)" "$cpu_plain_ratio" "<=" 1.0 "${cpu_plain_ratio:-?}×"
+  goal "1. HTTP pipelined: server CPU per request ÷ nginx-light's" "$cpu_pipe_ratio" "<=" 1.0 "${cpu_pipe_ratio:-?}×"
+  goal "1. HTTP keep-alive, 2 threads ÷ nginx-light 2 workers: requests/s" "$thr_ratio" ">=" 1.0 "${thr_ratio:-?}×"
+  goal "2. 256 MiB download: GB/s ÷ nginx-light \`sendfile on\`" "$dl_vs_nginx" ">=" 1.0 "${dl_vs_nginx:-?}×"
+  goal "2. 256 MiB download: GB/s ÷ the loopback ceiling" "$dl_vs_ceiling" ">=" 0.7 "${dl_vs_ceiling:-?}×"
+  goal "3. bench server: server CPU per pipelined line ÷ raw Asio's" "$(q "$(col asynchat:l1 2)" "$(col raw:l1 2)")" "<=" 1.1 "$(q "$(col asynchat:l1 2)" "$(col raw:l1 2)")×"
+  goal "3. obvious echo: server CPU per pipelined line ÷ raw Asio's" "$(q "$(col obvious:l1 2)" "$(col raw:l1 2)")" "<=" 1.1 "$(q "$(col obvious:l1 2)" "$(col raw:l1 2)")×"
+  goal "3. framer + output queue (framer_bench): instructions per 64-byte line" "$ins_framer" "<=" 150 "$ins_framer"
+  goal "4. chat_server: RSS per idle connection, bytes" "$mem_chat" "<=" 1024 "$mem_chat"
+  goal "4. http_server: RSS per idle connection, bytes" "$mem_http" "<=" 1024 "$mem_http"
+  echo "| 5. HAProxy in front of two http_server processes, balanced, client address logged (ctest http.haproxy) | $haproxy_result | passes | $([ "$haproxy_result" = passed ] && echo '**met**' || echo '**missed**') |"
+  echo
+  echo "## Line echo"
+  echo
+  echo "$([ $quick = 1 ] && echo 'Quick mode, 1 round' || echo "Median of $rounds interleaved rounds"); rates are lines/s (GB/s for bulk), and the ratio columns are to the raw-Asio server's rate in the first column."
+  echo
+  echo "| scenario | raw Asio (ceiling) | asynchat bench server | obvious echo | blocking read/write | asyncio | CPython asynchat |"
+  echo "|---|---|---|---|---|---|---|"
+  for sc in "l1:1 conn, 64 B lines, 1024 in flight" "l100:100 conns, 16 in flight" \
+            "l100w1:100 conns, 1 in flight" "lat:1 conn, 1 in flight" "bulk:bulk, 1 MiB bodies (GB/s)"; do
     k=${sc%%:*}
     label=${sc#*:}
-    row="| $label | $(fmt_rate "${best[raw:$k]:-0}")"
-    for s in asynchat blocking asyncio cpython; do
-      if [ -n "${best[$s:$k]:-}" ]; then
-        row+=" | $(ratio "${best[$s:$k]}" "${best[raw:$k]}")"
-      else
-        row+=" | -"
-      fi
-    done
+    base=$(col raw:$k 1)
+    row="| $label | $(fmt_rate "${base:-0}")"
+    for s in asynchat obvious blocking asyncio cpython; do row+=" | $(ratio "$(col $s:$k 1)" "$base")"; done
     echo "$row |"
   done
-  echo "| server CPU per pipelined line (1 conn) | ${cpu[raw:l1]:-?} ns | ${cpu[asynchat:l1]:-?} ns | ${cpu[blocking:l1]:-?} ns | ${cpu[asyncio:l1]:-?} ns | ${cpu[cpython:l1]:-?} ns |"
-  echo "| server CPU per line (100 conns, 16 in flight) | ${cpu[raw:l100]:-?} ns | ${cpu[asynchat:l100]:-?} ns | ${cpu[blocking:l100]:-?} ns | ${cpu[asyncio:l100]:-?} ns | ${cpu[cpython:l100]:-?} ns |"
-  echo "| round trip at 1 in flight, p50 / p99 | ${best[raw:lat:p50]:-?} / ${best[raw:lat:p99]:-?} µs | ${best[asynchat:lat:p50]:-?} / ${best[asynchat:lat:p99]:-?} µs | ${best[blocking:lat:p50]:-?} / ${best[blocking:lat:p99]:-?} µs | ${best[asyncio:lat:p50]:-?} / ${best[asyncio:lat:p99]:-?} µs | ${best[cpython:lat:p50]:-?} / ${best[cpython:lat:p99]:-?} µs |"
-  echo "| instructions per pipelined line (callgrind) | $ins_raw | $ins_asynchat | | | |"
+  for sc in "l1:server CPU per pipelined line (1 conn)" "l100:server CPU per line (100 conns, 16 in flight)"; do
+    k=${sc%%:*}
+    row="| ${sc#*:}"
+    for s in raw asynchat obvious blocking asyncio cpython; do v=$(col $s:$k 2); row+=" | ${v:--} ns"; done
+    echo "$row |"
+  done
+  row="| round trip at 1 in flight, p50 / p99"
+  for s in raw asynchat obvious blocking asyncio cpython; do row+=" | $(col $s:lat 3) / $(col $s:lat 4) µs"; done
+  echo "$row |"
+  echo "| instructions per pipelined line (callgrind, (I(5N) − I(N)) / 4N) | $ins_raw | $ins_asynchat | $ins_obvious | | | |"
   echo
-  echo "Ratios are to the raw-Asio server's rate in the first column. Framing core alone"
-  echo "(bench/framer_bench: framer + output queue, no sockets): $framer_ns ns per 64-byte line."
+  echo "The blocking server's CPU figures are not comparable: it runs a thread per connection, and the"
+  echo "sampling (schedstat, exact for one thread) sees only the main thread's."
   echo
-  echo "| HTTP, wrk -t1 -c50, keep-alive, 17-byte file | nginx-light (1 worker) | http_server (1 thread) |"
-  echo "|---|---|---|"
-  echo "| requests/s | $(fmt_rate "${http[nginx:plain]:-0}") | $(fmt_rate "${http[asynchat:plain]:-0}") ($(ratio "${http[asynchat:plain]:-0}" "${http[nginx:plain]:-0}")) |"
-  echo "| requests/s, 16 pipelined | $(fmt_rate "${http[nginx:pipelined]:-0}") | $(fmt_rate "${http[asynchat:pipelined]:-0}") ($(ratio "${http[asynchat:pipelined]:-0}" "${http[nginx:pipelined]:-0}")) |"
-  echo "| server CPU per request | ${http[nginx:plain:cpu]:-?} ns | ${http[asynchat:plain:cpu]:-?} ns |"
-  echo "| server CPU per request, pipelined | ${http[nginx:pipelined:cpu]:-?} ns | ${http[asynchat:pipelined:cpu]:-?} ns |"
+  echo "Framing core alone (bench/framer_bench: framer + output queue, no sockets): $framer_ns ns and $ins_framer instructions per 64-byte line (\`bench/instruction_budget.sh\`)."
   echo
-  echo "| RSS per idle connection ($conns connections) | bytes |"
-  echo "|---|---|"
-  echo "| asynchat, library defaults (4 KiB buffers) | $mem_default |"
-  echo "| http_server example (16 KiB input buffer, idle timer) | $mem_http |"
-  echo "| asynchat bench server (64 KiB input buffer) | $mem_asynchat |"
-  echo "| raw Asio server (64 KiB buffer) | $mem_raw |"
+  echo "## HTTP example against nginx-light (\`bench/http_vs_nginx.sh\`)"
+  echo
+  echo "Small file, one worker / one thread each:"
+  echo
+  echo "$http_small"
+  echo
+  if [ -n "$http_threads" ]; then
+    echo "Two threads against two nginx workers (\`--threads 2\`):"
+    echo
+    echo "$http_threads"
+    echo
+  fi
+  echo "$http_instr"
+  echo
+  echo "$http_download"
+  echo
+  echo "## Memory per idle connection (\`bench/idle_rss.sh\`)"
+  echo
+  echo "$mem_table"
 } | tee bench/results.md
+
+# ------------------------------------------------------------------- chart
+
+{
+  printf 'echo, pipelined 64 B line: bench server\t%s\t%s\traw Asio\t1.1\n' "$(col asynchat:l1 2)" "$(col raw:l1 2)"
+  printf 'echo, pipelined 64 B line: obvious echo\t%s\t%s\traw Asio\t1.1\n' "$(col obvious:l1 2)" "$(col raw:l1 2)"
+  printf 'echo, 100 conns, 16 in flight: bench server\t%s\t%s\traw Asio\t1.1\n' "$(col asynchat:l100 2)" "$(col raw:l100 2)"
+  # HTTP rows: the median of the alternating pairs' CPU ratios, as in the table.
+  printf 'HTTP small file, keep-alive: http_server\t%s\t1\tnginx-light\n' "$cpu_plain_ratio"
+  printf 'HTTP small file, 16 pipelined: http_server\t%s\t1\tnginx-light\n' "$cpu_pipe_ratio"
+  [ -n "$cpu_a_thr" ] && printf 'HTTP keep-alive, 2 threads: http_server\t%s\t%s\tnginx-light, 2 workers\n' "$cpu_a_thr" "$cpu_n_thr"
+  printf '256 MiB download: http_server (push_file)\t%s\t%s\tnginx-light sendfile on\n' "$dl_cpu_a" "$dl_cpu_n"
+} | awk -F'\t' '$2 != "" && $3 != ""' > "$work/chart.tsv"
+bash bench/chart.sh "$work/chart.tsv" bench/results.svg
