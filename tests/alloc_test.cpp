@@ -1,17 +1,20 @@
 // Steady-state allocation counts. This executable replaces the global
-// operator new with one that counts calls made on the current thread while
-// counting is switched on, so the framing core and a live channel can be held
-// to "no heap allocation per record" once warmed up.
+// operator new (and aligned_alloc, where Asio's operations come from) with
+// versions that count calls made on the current thread while counting is
+// switched on, so the framing core and a live channel can be held to "no
+// heap allocation per record" once warmed up.
 #include <asynchat/asynchat.hpp>
 
 #include "support/asio.hpp"
 
+#define COUNTING_NEW_ALIGNED_ALLOC 1  // Asio's operations count too
 #include "support/counting_new.hpp"
 #include "support/loopback.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <new>
 #include <optional>
@@ -41,6 +44,20 @@ TEST_CASE("the counting allocator sees an allocation", "[alloc]") {
     allocation_counter counter;
     std::string s(1000, 'x');
     CHECK(counter.count() >= 1);
+}
+
+TEST_CASE("the counting allocator sees an Asio operation", "[alloc]") {
+    // Outside run() Asio has no per-thread cache: the posted operation is
+    // allocated, through aligned_alloc, which the counter must see.
+    asio::io_context ctx;
+    std::size_t count = 0;
+    {
+        allocation_counter counter;
+        asio::post(ctx, [] {});
+        count = counter.count();
+    }
+    CHECK(count >= 1);
+    ctx.run();
 }
 
 namespace {
@@ -185,6 +202,55 @@ TEST_CASE("a live echo channel allocates nothing per record once warm", "[alloc]
     CHECK(peer_ok);
     CHECK(ch->records == lines);
     CHECK(ch->allocations_measured == 0);
+}
+
+namespace {
+class quiet_channel : public asynchat::async_chat<quiet_channel> {
+public:
+    explicit quiet_channel(asio::ip::tcp::socket s) : async_chat(std::move(s)) {}
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+};
+
+// Heap allocations (operator new) made by building, starting and idling one
+// channel on an accepted socket; `configure` runs on it before start().
+template <class Configure>
+std::size_t allocations_of_an_idle_channel(Configure configure) {
+    asio::io_context ctx;
+    auto [accepted, peer] = test::tcp_pair(ctx);
+    std::size_t count = 0;
+    asynchat::detail::op_memory::release();  // the wait's block is not one cached by an earlier test
+    {
+        allocation_counter counter;
+        auto ch = std::make_shared<quiet_channel>(std::move(accepted));
+        configure(*ch);
+        ch->start();
+        ctx.poll();  // the channel waits for its peer: nothing is ready
+        count = counter.count();
+        ch->close();
+    }
+    ctx.restart();
+    ctx.run_for(std::chrono::seconds(10));  // watchdog: the closed channel's wait ends at once
+    CHECK(ctx.stopped());
+    return count;
+}
+} // namespace
+
+TEST_CASE("an idle channel with no timeout allocates nothing beyond its own object", "[alloc][async_chat][footprint]") {
+    // The object itself (make_shared: one block) and Asio's pending wait for
+    // readability. No timer, no input or output buffer, no collector
+    // string: each is made when first needed.
+    CHECK(allocations_of_an_idle_channel([](quiet_channel&) {}) == 2);
+    // Turning off what was never on makes nothing either.
+    CHECK(allocations_of_an_idle_channel([](quiet_channel& c) {
+              c.set_idle_timeout(std::chrono::seconds(0));
+              c.set_idle_timeout(-std::chrono::seconds(1));
+              c.expires_never();
+              c.set_output_high_water(1024);
+          }) == 2);
+    // The counter sees the timer when one is asked for.
+    CHECK(allocations_of_an_idle_channel([](quiet_channel& c) { c.set_idle_timeout(std::chrono::hours(1)); }) > 2);
+    CHECK(allocations_of_an_idle_channel([](quiet_channel& c) { c.expires_after(std::chrono::hours(1)); }) > 2);
 }
 
 namespace {

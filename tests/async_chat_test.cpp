@@ -1333,3 +1333,46 @@ TEST_CASE("pushes from other threads count against the output limit on the chann
     ctx.run();
     st->held_write = nullptr;
 }
+
+namespace {
+// The smallest channel over a TCP socket: what every idle connection pays.
+class minimal_tcp : public asynchat::async_chat<minimal_tcp> {
+public:
+    using async_chat::async_chat;
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+};
+class minimal_io_context_tcp
+    : public asynchat::async_chat<minimal_io_context_tcp,
+                                  asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>> {
+public:
+    using async_chat::async_chat;
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+};
+
+// The base's own fixed state: its size less the parts it is built from (the
+// stream, the framer, the output queue), which have sizes of their own.
+template <class Channel>
+constexpr std::size_t own_state() {
+    return sizeof(Channel) - sizeof(typename Channel::stream_type) - sizeof(asynchat::framer) -
+           sizeof(asynchat::output_queue);
+}
+} // namespace
+
+TEST_CASE("an idle channel's fixed state stays small", "[async_chat][footprint]") {
+    // Issue 12, goal 4: an idle connection costs at most 1 KiB, all told.
+    // What the base holds beyond its stream, framer and output queue:
+    // enable_shared_from_this (16 B), the strand check (at most 32 B: an
+    // any_io_executor strand is held behind a pointer), one pointer to the
+    // timeouts (made when one is first set), one to the
+    // _collect_incoming_data buffer, the output high water, and a few bytes
+    // of flags. Not the pieces of a gathered write: they travel with the
+    // write in flight, as does the state of a pending wait.
+    CAPTURE(sizeof(minimal_tcp), sizeof(asio::ip::tcp::socket), sizeof(asynchat::framer),
+            sizeof(asynchat::output_queue));
+    CHECK(own_state<minimal_tcp>() <= 96);
+    CHECK(own_state<minimal_io_context_tcp>() <= 96);
+    // A channel on a plain io_context executor carries no strand check.
+    CHECK(own_state<minimal_io_context_tcp>() <= own_state<minimal_tcp>() - 24);
+}

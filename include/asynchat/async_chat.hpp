@@ -6,6 +6,7 @@
 #include <asynchat/detail/config.hpp>
 #include <asynchat/detail/gathered_buffers.hpp>
 #include <asynchat/detail/hooks.hpp>
+#include <asynchat/detail/op_allocator.hpp>
 #include <asynchat/detail/report.hpp>
 #include <asynchat/detail/strand_relay.hpp>
 #include <asynchat/detail/timer.hpp>
@@ -219,11 +220,11 @@ public:
 
     /// A ready-made `collect_incoming_data`: appends `data` to a buffer of the
     /// channel (Python's `_collect_incoming_data`).
-    void _collect_incoming_data(std::string_view data) { incoming_.append(data); }
+    void _collect_incoming_data(std::string_view data) { incoming().append(data); }
 
     /// Returns and clears what `_collect_incoming_data` gathered (Python's
     /// `_get_data`).
-    std::string _get_data() { return std::exchange(incoming_, std::string()); }
+    std::string _get_data() { return incoming_ ? std::exchange(*incoming_, std::string()) : std::string(); }
 
     // --------------------------------------------------------------- output
 
@@ -364,7 +365,7 @@ public:
     void discard_buffers() {
         if (relay([](async_chat& c) { c.discard_buffers(); })) return;
         framer_.discard();
-        incoming_.clear();
+        if (incoming_) incoming_->clear();
         out_.clear();
     }
 
@@ -396,7 +397,8 @@ public:
     /// Counted from the call (or from `start()`), then from the last I/O.
     /// May be called before `start()`, in the constructor.
     void set_idle_timeout(clock::duration d) {
-        timer_.set_idle_timeout(d, clock::now());
+        if (!timer_ && d <= clock::duration::zero()) return;  // off, and nothing to turn off
+        timer().set_idle_timeout(d, clock::now());
         arm_timer();
     }
     template <class Rep, class Period>
@@ -410,7 +412,7 @@ public:
     /// `connect()`, it also bounds the connection attempt. Any `std::chrono`
     /// duration is valid; the sum saturates, so `duration::max()` is never.
     void expires_after(clock::duration d) {
-        timer_.expires_after(d, clock::now());
+        timer().expires_after(d, clock::now());
         arm_timer();
     }
     template <class Rep, class Period>
@@ -419,7 +421,9 @@ public:
     }
 
     /// Removes the deadline set by `expires_after()`.
-    void expires_never() { timer_.expires_never(); }
+    void expires_never() {
+        if (timer_) timer_->expires_never();
+    }
 
     // ------------------------------------------------------------ lifecycle
 
@@ -585,7 +589,16 @@ public:
 protected:
     /// Takes a connected stream, typically an accepted socket; then `start()`.
     explicit async_chat(Stream stream)
-        : stream_(std::move(stream)), strand_(stream_.get_executor()), timer_(stream_.get_executor()) {}
+        : stream_(std::move(stream)),
+          strand_(stream_.get_executor()),
+          reading_(false),
+          readable_(false),
+          writing_(false),
+          delivering_(false),
+          held_(false),
+          client_(false),
+          goodbye_pending_(false),
+          closed_unstarted_(false) {}
 
     /// Builds the stream from `args` (an `asio::io_context&`, an executor,
     /// ...) for a client channel; then `connect()`.
@@ -596,7 +609,14 @@ protected:
     explicit async_chat(Arg&& arg, Args&&... args)
         : stream_(std::forward<Arg>(arg), std::forward<Args>(args)...),
           strand_(stream_.get_executor()),
-          timer_(stream_.get_executor()) {}
+          reading_(false),
+          readable_(false),
+          writing_(false),
+          delivering_(false),
+          held_(false),
+          client_(false),
+          goodbye_pending_(false),
+          closed_unstarted_(false) {}
 
     // Protected and non-virtual: the channel is owned and destroyed as Derived.
     ~async_chat() {
@@ -690,7 +710,18 @@ private:
     void output_overflow() noexcept { guarded([this] { derived().handle_output_overflow(); }); }
 
     // ---- timeouts (impl): I/O only records the time; the timer re-checks.
-    void note_activity() noexcept { timer_.note_activity(); }
+    void note_activity() noexcept {
+        if (timer_) timer_->note_activity();
+    }
+    using timer_type = detail::channel_timer<executor_type>;
+    timer_type& timer() {  // made on first use
+        if (!timer_) timer_ = std::make_unique<timer_type>(stream_.get_executor());
+        return *timer_;
+    }
+    std::string& incoming() {  // made on first use
+        if (!incoming_) incoming_ = std::make_unique<std::string>();
+        return *incoming_;
+    }
     void arm_timer();
     void on_timer();
 
@@ -707,25 +738,30 @@ private:
     void report_exception() noexcept;  // inside a catch block
     void report_error(const error_code& ec) noexcept;
 
+    // Ordered so that the small members share the last word. Every idle
+    // connection pays for each member: what only some channels use (the
+    // timeouts, _collect_incoming_data's buffer) is behind a pointer, made
+    // when first used; what only a write in flight uses travels with it.
     Stream stream_;
     detail::strand_relay<executor_type> strand_;
-    policy_type policy_;
     framer framer_;
     output_queue out_;
-    detail::gathered_buffers iov_;  // the pieces of the write in flight
-    std::string incoming_;  // for _collect_incoming_data / _get_data
-    state state_ = state::idle;
-    bool reading_ = false;     // a read, or a wait for readability, is in flight
-    bool readable_ = false;    // the wait for readability completed: read now
-    bool writing_ = false;     // a write is in flight (or being gathered)
-    bool delivering_ = false;  // framing a read: sends wait until it is done
-    bool held_ = false;        // delivery stopped because readable() was false
-    bool client_ = false;      // connect()ed: handle_connect() waits for the stream's start
-    bool goodbye_pending_ = false;  // close() waits for I/O in flight before the goodbye
-    bool closed_unstarted_ = false; // closed before start()/connect(): they do nothing
-    tls_role start_role_ = tls_role::server;
+    std::unique_ptr<timer_type> timer_;       // idle timeout, deadline, goodbye wait
+    std::unique_ptr<std::string> incoming_;   // for _collect_incoming_data / _get_data
     std::size_t high_water_ = no_limit;
-    detail::channel_timer<executor_type> timer_;  // idle timeout, deadline, goodbye wait
+    policy_type policy_;
+    state state_ = state::idle;
+    // One byte of flags (bit-fields: C++17 gives them no default member
+    // initializer; both constructors clear them).
+    bool reading_ : 1;     // a read, or a wait for readability, is in flight
+    bool readable_ : 1;    // the wait for readability completed: read now
+    bool writing_ : 1;     // a write is in flight (or being gathered)
+    bool delivering_ : 1;  // framing a read: sends wait until it is done
+    bool held_ : 1;        // delivery stopped because readable() was false
+    bool client_ : 1;      // connect()ed: handle_connect() waits for the stream's start
+    bool goodbye_pending_ : 1;  // close() waits for I/O in flight before the goodbye
+    bool closed_unstarted_ : 1; // closed before start()/connect(): they do nothing
+    tls_role start_role_ = tls_role::server;
 };
 
 } // namespace asynchat

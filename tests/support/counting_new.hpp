@@ -9,6 +9,8 @@
 //
 // Include it in exactly one translation unit of a test executable, and only
 // in executables built without sanitizers (they replace operator new too).
+// Define COUNTING_NEW_ALIGNED_ALLOC first to count aligned_alloc calls too
+// (Asio's operations: see below).
 #ifndef ASYNCHAT_TESTS_SUPPORT_COUNTING_NEW_HPP
 #define ASYNCHAT_TESTS_SUPPORT_COUNTING_NEW_HPP
 
@@ -42,6 +44,18 @@ public:
 };
 
 } // namespace counting_new
+
+#if defined(COUNTING_NEW_ALIGNED_ALLOC)
+// Asio's operations (Asio >= 1.22 on glibc) come from std::aligned_alloc, not
+// operator new: this definition in the executable replaces the C library's,
+// so they are counted too. Memory from posix_memalign is freed by free().
+extern "C" void* aligned_alloc(std::size_t align, std::size_t size) noexcept {
+    if (counting_new::counting) ++counting_new::allocations;
+    void* p = nullptr;
+    if (posix_memalign(&p, align < sizeof(void*) ? sizeof(void*) : align, size == 0 ? 1 : size) != 0) return nullptr;
+    return p;
+}
+#endif
 
 void* operator new(std::size_t n) { return counting_new::allocate(n); }
 void* operator new[](std::size_t n) { return counting_new::allocate(n); }

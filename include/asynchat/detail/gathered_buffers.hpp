@@ -5,33 +5,28 @@
 
 #include <asynchat/detail/asio.hpp>
 
-#include <array>
 #include <cstddef>
 
 namespace asynchat::detail {
 
-// The pieces of one gathered write (writev). The channel keeps one array and
-// hands Asio a two-pointer view of the filled part, so nothing is cleared or
-// copied per write but the pieces themselves.
+// The pieces of one gathered write (writev): a ConstBufferSequence of at most
+// `capacity` buffers, held by value. The channel fills one on the stack and
+// hands it to `async_write_some`, which keeps its copy in the write
+// operation: the array exists only while a write is in flight, not in every
+// idle channel. Trivially copyable; `add` past `capacity` is a caller error.
 struct gathered_buffers {
     static constexpr std::size_t capacity = 16;
 
-    // A ConstBufferSequence over [first, last).
-    struct view {
-        using value_type = asio::const_buffer;
-        using const_iterator = const asio::const_buffer*;
-        const asio::const_buffer* first;
-        const asio::const_buffer* last;
-        [[nodiscard]] const_iterator begin() const noexcept { return first; }
-        [[nodiscard]] const_iterator end() const noexcept { return last; }
-    };
+    using value_type = asio::const_buffer;
+    using const_iterator = const asio::const_buffer*;
 
-    void clear() noexcept { count_ = 0; }
     void add(const char* data, std::size_t size) noexcept { items_[count_++] = asio::const_buffer(data, size); }
-    [[nodiscard]] view filled() const noexcept { return {items_.data(), items_.data() + count_}; }
+    [[nodiscard]] std::size_t size() const noexcept { return count_; }
+    [[nodiscard]] const_iterator begin() const noexcept { return items_; }
+    [[nodiscard]] const_iterator end() const noexcept { return items_ + count_; }
 
 private:
-    std::array<asio::const_buffer, capacity> items_{};
+    asio::const_buffer items_[capacity];
     std::size_t count_ = 0;
 };
 

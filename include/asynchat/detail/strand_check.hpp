@@ -5,6 +5,7 @@
 
 #include <asynchat/detail/asio.hpp>
 
+#include <memory>
 #include <type_traits>
 #include <typeinfo>
 #include <variant>
@@ -33,7 +34,7 @@ public:
             if (ex.target_type() == typeid(io_strand))
                 strand_ = *ex.template target<io_strand>();
             else if (ex.target_type() == typeid(any_strand))
-                strand_ = *ex.template target<any_strand>();
+                strand_ = std::make_unique<any_strand>(*ex.template target<any_strand>());
         }
     }
 
@@ -45,17 +46,25 @@ public:
         if (!on_strand()) return false;  // the common case, without a visit
         return std::visit(
             [](const auto& s) {
-                if constexpr (std::is_same_v<std::decay_t<decltype(s)>, std::monostate>) return false;
+                using held = std::decay_t<decltype(s)>;
+                if constexpr (std::is_same_v<held, std::monostate>) return false;
+                else if constexpr (std::is_same_v<held, boxed_any_strand>) return !s->running_in_this_thread();
                 else return !s.running_in_this_thread();
             },
             strand_);
     }
 
 private:
+    // What is kept is part of every channel: a strand over an
+    // any_io_executor (72 bytes) is rare and kept behind a pointer; an
+    // executor that can hold no strand (io_context's own) keeps nothing.
+    using boxed_any_strand = std::unique_ptr<asio::strand<asio::any_io_executor>>;
     using stored = std::conditional_t<
         is_strand<Executor>::value, std::variant<std::monostate, Executor>,
-        std::variant<std::monostate, asio::strand<asio::io_context::executor_type>,
-                     asio::strand<asio::any_io_executor>>>;
+        std::conditional_t<std::is_same_v<Executor, asio::any_io_executor>,
+                           std::variant<std::monostate, asio::strand<asio::io_context::executor_type>,
+                                        boxed_any_strand>,
+                           std::variant<std::monostate>>>;
     stored strand_;
 };
 

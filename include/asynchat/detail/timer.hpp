@@ -4,10 +4,10 @@
 #define ASYNCHAT_DETAIL_TIMER_HPP
 
 #include <asynchat/detail/asio.hpp>
+#include <asynchat/detail/op_allocator.hpp>
 
 #include <chrono>
 #include <limits>
-#include <optional>
 #include <ratio>
 #include <system_error>
 #include <type_traits>
@@ -52,18 +52,23 @@ constexpr steady_clock::duration saturating_duration(std::chrono::duration<Rep, 
 }
 
 /// The timeouts of a channel: an idle limit (no I/O for a while) and a
-/// deadline (a point in time), served by one `asio::steady_timer` made on
-/// first use. I/O only records the time (`note_activity`); the pending wait
-/// re-checks when it fires, so the I/O path never touches the timer queue.
-/// The same timer serves one-off waits (`wait_once`, the TLS close wait),
-/// which supersede the timeouts. All times are `steady_clock`; every sum
-/// saturates, so `duration::max()` means "never".
+/// deadline (a point in time), served by one `asio::steady_timer`. I/O only
+/// records the time (`note_activity`); the pending wait re-checks when it
+/// fires, so the I/O path never touches the timer queue. The same timer
+/// serves one-off waits (`wait_once`, the TLS close wait), which supersede
+/// the timeouts. All times are `steady_clock`; every sum saturates, so
+/// `duration::max()` means "never".
+///
+/// A channel makes one only when a timeout, a deadline or a one-off wait is
+/// first asked for, and holds it behind a pointer: a channel that never sets
+/// one (an idle chat connection) pays a pointer, not the timer. Hence the
+/// timer is built with the object, holding the executor once.
 template <class Executor>
 class channel_timer {
 public:
     using clock = steady_clock;
 
-    explicit channel_timer(Executor ex) : executor_(std::move(ex)) {}
+    explicit channel_timer(Executor ex) : timer_(std::move(ex)) {}
 
     /// A duration <= 0 turns the idle limit off; it counts from `now`.
     void set_idle_timeout(clock::duration d, clock::time_point now) noexcept {
@@ -112,42 +117,41 @@ public:
     void arm(Keep keep, OnDue on_due) {
         const clock::time_point due = next_due();
         if (due == clock::time_point::max()) return;  // a pending wait re-checks and stops
-        if (!timer_) timer_.emplace(executor_);
-        if (waiting_ && timer_->expiry() <= due) return;  // wakes early enough
-        timer_->expires_at(due);  // cancels a later wait, if any
+        if (waiting_ && timer_.expiry() <= due) return;  // wakes early enough
+        timer_.expires_at(due);  // cancels a later wait, if any
         waiting_ = true;
-        timer_->async_wait([this, keep = std::move(keep), on_due = std::move(on_due),
-                            generation = ++generation_](const error_code&) mutable {
+        // The wait may be pending as long as the channel idles: in a block
+        // of its own size (see detail/op_allocator.hpp).
+        timer_.async_wait(own_op_memory([this, keep = std::move(keep), on_due = std::move(on_due),
+                                         generation = ++generation_](const error_code&) mutable {
             if (generation != generation_) return;  // superseded by a newer wait
             waiting_ = false;
             on_due();
-        });
+        }));
     }
 
     /// Supersedes any pending wait: after `d`, calls `f()` unless `cancel()`
     /// (or another wait) came first.
     template <class Keep, class F>
     void wait_once(clock::duration d, Keep keep, F f) {
-        if (!timer_) timer_.emplace(executor_);
         waiting_ = false;
-        timer_->expires_at(saturating_add(clock::now(), d));
-        timer_->async_wait([this, keep = std::move(keep), f = std::move(f),
-                            generation = ++generation_](const error_code& ec) mutable {
+        timer_.expires_at(saturating_add(clock::now(), d));
+        timer_.async_wait(own_op_memory([this, keep = std::move(keep), f = std::move(f),
+                                         generation = ++generation_](const error_code& ec) mutable {
             if (ec || generation != generation_) return;
             f();
-        });
+        }));
     }
 
     /// Ends any pending wait without effect.
     void cancel() noexcept {
         ++generation_;
         waiting_ = false;
-        if (timer_) timer_->cancel();
+        timer_.cancel();
     }
 
 private:
-    Executor executor_;
-    std::optional<asio::basic_waitable_timer<clock, asio::wait_traits<clock>, Executor>> timer_;
+    asio::basic_waitable_timer<clock, asio::wait_traits<clock>, Executor> timer_;
     clock::duration idle_timeout_{};
     clock::time_point last_activity_{};
     clock::time_point deadline_ = clock::time_point::max();

@@ -46,7 +46,7 @@ void ASYNCHAT_CHANNEL_T::close() {
     const bool goodbye = policy_.goodbye_needed(stream_);
     closed_unstarted_ = state_ == state::idle;
     state_ = state::closed;
-    timer_.cancel();
+    if (timer_) timer_->cancel();
     out_.clear();
     framer_.discard();
     if (goodbye && !this->weak_from_this().expired()) {
@@ -112,7 +112,7 @@ void ASYNCHAT_CHANNEL_T::begin(tls_role role) {
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::start_stream(tls_role role) {
     state_ = state::handshaking;
-    timer_.note_activity(clock::now());
+    if (timer_) timer_->note_activity(clock::now());
     arm_timer();  // the idle timeout and the deadline bound the handshake too
     policy_.async_start(stream_, role, [self = this->shared_from_this()](const error_code& ec) {
         static_cast<async_chat&>(*self).on_stream_started(ec);
@@ -134,9 +134,11 @@ void ASYNCHAT_CHANNEL_T::on_stream_started(const error_code& ec) {
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::opened(bool handshake_done) {
     state_ = state::open;
-    timer_.note_activity(clock::now());
+    if (timer_) timer_->note_activity(clock::now());
     arm_timer();
-    if (std::exchange(client_, false)) guarded([this] { derived().handle_connect(); });
+    const bool client = client_;
+    client_ = false;
+    if (client) guarded([this] { derived().handle_connect(); });
     if (handshake_done && state_ == state::open) guarded([this] { derived().handle_handshake(); });
     read_next();
     send_next();
@@ -165,9 +167,9 @@ void ASYNCHAT_CHANNEL_T::goodbye_if_idle() {
     goodbye_pending_ = false;
     auto self = this->shared_from_this();
     // The socket closes when the goodbye completes or the wait ends first.
-    timer_.wait_once(detail::saturating_duration(Derived::tls_close_timeout), self, [this] { close_socket(); });
+    timer().wait_once(detail::saturating_duration(Derived::tls_close_timeout), self, [this] { close_socket(); });
     policy_.async_goodbye(stream_, [self = std::move(self), this](const error_code&) {
-        timer_.cancel();
+        timer_->cancel();
         close_socket();
     });
 }
@@ -195,11 +197,13 @@ void ASYNCHAT_CHANNEL_T::read_next() {
     guarded([&] {
         if (!may_read() || state_ != state::open) return;
         if (!readable_ && framer_.buffered().empty() && policy_.waits_for_readability(stream_)) {
-            // Idle until the peer sends: no input buffer meanwhile.
+            // Idle until the peer sends: no input buffer meanwhile, and the
+            // wait in a block of its own size (see detail/op_allocator.hpp).
             framer_.shrink_to_fit();
-            policy_.async_wait_readable(stream_, [self = this->shared_from_this()](const error_code& ec) {
-                static_cast<async_chat&>(*self).on_readable(ec);
-            });
+            policy_.async_wait_readable(stream_, detail::own_op_memory([self = this->shared_from_this()](
+                                                                          const error_code& ec) {
+                                            static_cast<async_chat&>(*self).on_readable(ec);
+                                        }));
             reading_ = true;
             return;
         }
@@ -308,16 +312,17 @@ void ASYNCHAT_CHANNEL_T::send_next() {
         // A file range that ended early is reported before anything queued
         // after it goes, once the bytes gathered before it are written.
         if (out_.file_error_pending()) return;
-        iov_.clear();
+        // The pieces travel with the write (Asio keeps its copy of the
+        // sequence in the operation): an idle channel holds no array.
+        detail::gathered_buffers pieces;
         const std::size_t bytes = out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
-                                              [&](const char* p, std::size_t n) { iov_.add(p, n); });
+                                              [&](const char* p, std::size_t n) { pieces.add(p, n); });
         if (state_ != state::open) return;
         if (bytes == 0) {
             started = send_file();
             return;
         }
-        stream_.async_write_some(iov_.filled(), [self = this->shared_from_this()](const error_code& ec,
-                                                                                 std::size_t n) {
+        stream_.async_write_some(pieces, [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
             static_cast<async_chat&>(*self).on_write(ec, n);
         });
         started = true;
@@ -372,14 +377,14 @@ void ASYNCHAT_CHANNEL_T::arm_timer() {
     // Only once started or connecting: the wait must hold the channel alive,
     // and before start() it may not be owned by a shared_ptr yet.
     if (state_ != state::open && state_ != state::connecting && state_ != state::handshaking) return;
-    if (timer_.next_due() == clock::time_point::max()) return;  // nothing due: no wait
-    timer_.arm(this->shared_from_this(), [this] { on_timer(); });
+    if (!timer_ || timer_->next_due() == clock::time_point::max()) return;  // nothing due: no wait
+    timer_->arm(this->shared_from_this(), [this] { on_timer(); });
 }
 
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::on_timer() {
     if (state_ == state::closed) return;
-    if (timer_.take_due(clock::now())) guarded([this] { derived().handle_timeout(); });
+    if (timer_->take_due(clock::now())) guarded([this] { derived().handle_timeout(); });
     arm_timer();
 }
 
