@@ -3,6 +3,8 @@
 #ifndef ASYNCHAT_DETAIL_STRING_CACHE_HPP
 #define ASYNCHAT_DETAIL_STRING_CACHE_HPP
 
+#include <asynchat/detail/config.hpp>
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -55,9 +57,9 @@ public:
     // first takes the spare storage when it is large enough; otherwise `s`
     // grows with room for `slack` more bytes (or doubles).
     // @throws std::bad_alloc (`s` then keeps its content)
-    static void append(std::string& s, std::string_view data) {
+    ASYNCHAT_ALWAYS_INLINE static void append(std::string& s, std::string_view data) {
         const std::size_t cap = s.capacity();
-        if (cap == small || cap - s.size() < data.size()) grow(s, data.size());
+        if (cap <= small || cap - s.size() < data.size()) grow(s, data.size());
         s.append(data);
     }
 
@@ -68,8 +70,10 @@ public:
     }
 
 private:
-    // Capacity of an empty std::string: its small-string buffer, no heap.
-    static inline const std::size_t small = std::string().capacity();
+    // At most this capacity, a std::string may be using its small-string
+    // buffer (15 bytes in libstdc++, 22 in libc++: below its own size); a
+    // compile-time bound, so the hot path tests no guard variable.
+    static constexpr std::size_t small = sizeof(std::string) - 1;
 
     static void grow(std::string& s, std::size_t n) {
         const std::size_t need = s.size() + n;
@@ -79,7 +83,7 @@ private:
             st.spare->clear();
             return;
         }
-        if (s.capacity() != small && s.capacity() - s.size() >= n) return;
+        if (s.capacity() > small && s.capacity() - s.size() >= n) return;
         std::size_t cap = need + slack;
         if (cap < 2 * s.capacity()) cap = 2 * s.capacity();
         s.reserve(cap);
