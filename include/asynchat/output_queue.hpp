@@ -127,12 +127,17 @@ public:
     /// storage kept for this thread's next `_collect_incoming_data`
     /// (`detail::string_cache`), so that `push(_get_data() + "\r\n")`
     /// allocates nothing once warm; `bytes` is then left empty.
-    void push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
+    ASYNCHAT_ALWAYS_INLINE void push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
         if (bytes.size() <= short_string) {
             push(std::string_view(bytes), coalesce_limit);
             detail::string_cache::give(bytes);
             return;
         }
+        push_moved(std::move(bytes));
+    }
+
+private:
+    void push_moved(std::string&& bytes) {
         const std::size_t n = bytes.size();
         entry e;
         e.data = std::move(bytes);
@@ -140,6 +145,8 @@ public:
         push_entry(std::move(e));
         queued_bytes_ += n;
     }
+
+public:
 
     /// Queues a producer (see `is_producer_v`).
     template <class P>
