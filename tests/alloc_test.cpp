@@ -421,3 +421,114 @@ TEST_CASE("a producer piece that fails to allocate is not counted as queued", "[
         CHECK(q.empty());
     }
 }
+
+namespace {
+// The ready-made collector, used the obvious way: each line is collected by
+// `_collect_incoming_data`, taken with `_get_data()`, extended by its
+// terminator (and a prefix, for a sibling shape) and pushed by rvalue.
+class collector_echo_channel : public asynchat::async_chat<collector_echo_channel> {
+public:
+    explicit collector_echo_channel(asio::ip::tcp::socket s, bool prefixed)
+        : async_chat(std::move(s)), prefixed_(prefixed) {
+        set_terminator("\r\n");
+    }
+    void collect_incoming_data(std::string_view d) { _collect_incoming_data(d); }
+    void found_terminator() {
+        if (prefixed_) push("> " + _get_data() + "\r\n");
+        else push(_get_data() + "\r\n");
+        if (++records == warm_after) counter.emplace();
+        if (records == warm_after + measured) allocations_measured = counter->count(), counter.reset();
+    }
+    std::size_t records = 0;
+    std::size_t warm_after = 0, measured = 0;
+    std::optional<allocation_counter> counter;
+    std::size_t allocations_measured = static_cast<std::size_t>(-1);
+
+private:
+    bool prefixed_;
+};
+
+// Runs `lines` lines of `line_size` bytes (terminator included) through a
+// collector_echo_channel over loopback; the peer checks every echoed byte.
+struct collector_run {
+    bool peer_ok = false;
+    std::size_t records = 0;
+    std::size_t allocations = static_cast<std::size_t>(-1);
+};
+collector_run run_collector_echo(std::size_t line_size, bool prefixed) {
+    constexpr std::size_t batch = 64, lines = 200 * batch, warm = 4'000, measured = 8'000;
+    asio::io_context ctx;
+    asio::ip::tcp::acceptor acceptor(ctx, test::any_loopback_port());
+    asio::ip::tcp::socket client(ctx);
+    client.connect(acceptor.local_endpoint());
+    auto ch = std::make_shared<collector_echo_channel>(acceptor.accept(), prefixed);
+    ch->warm_after = warm;
+    ch->measured = measured;
+    ch->start();
+
+    // The peer runs on its own thread (its allocations are not counted) and
+    // keeps at most `batch` lines in flight.
+    std::atomic<bool> peer_ok{false}, peer_done{false};
+    std::thread peer([&] {
+        std::string window, expected;
+        for (std::size_t i = 0; i < batch; ++i) {
+            const std::string body(line_size - 2, char('a' + i % 26));
+            window += body + "\r\n";
+            expected += (prefixed ? "> " : "") + body + "\r\n";
+        }
+        std::string echoed(expected.size(), '\0');
+        bool ok = true;
+        for (std::size_t sent = 0; sent < lines; sent += batch) {
+            asio::write(client, asio::buffer(window));
+            asio::read(client, asio::buffer(echoed));
+            ok = ok && echoed == expected;
+        }
+        client.shutdown(asio::ip::tcp::socket::shutdown_send);
+        peer_ok = ok;
+        peer_done = true;
+    });
+    const bool done = test::run_until(ctx, [&] { return peer_done.load(); });
+    peer.join();
+    collector_run r;
+    r.peer_ok = done && peer_ok;
+    r.records = ch->records;
+    r.allocations = ch->allocations_measured;
+    return r;
+}
+} // namespace
+
+TEST_CASE("push(_get_data() + terminator) allocates nothing per record once warm", "[alloc][async_chat]") {
+    // Line sizes around the small-string buffer (15) up to the issue's 64
+    // bytes: every pushed string short enough to be copied (at most 64 bytes,
+    // prefix included). Longer ones are moved into the queue and sent in place.
+    for (std::size_t line_size : {3, 16, 17, 40, 62, 64}) {
+        for (bool prefixed : {false, true}) {
+            if (prefixed && line_size > 62) continue;
+            CAPTURE(line_size, prefixed);
+            const collector_run r = run_collector_echo(line_size, prefixed);
+            CHECK(r.peer_ok);
+            CHECK(r.records == 200 * 64);
+            CHECK(r.allocations == 0);
+        }
+    }
+}
+
+TEST_CASE("a short string pushed by rvalue lends its storage to the next collection", "[alloc][output_queue]") {
+    asynchat::output_queue q;
+    std::string collected;
+    asynchat::detail::string_cache::append(collected, std::string(62, 'x'));
+    CHECK(collected.capacity() >= 64);  // room for the terminator to come
+    std::string line = std::move(collected) + "\r\n";
+    const char* storage = line.data();
+    q.push(std::move(line));
+    CHECK(line.empty());  // NOLINT(bugprone-use-after-move): the queue took the storage
+    std::string next;
+    {
+        allocation_counter counter;
+        asynchat::detail::string_cache::append(next, std::string_view("0123456789012345678901234567890123456789"));
+        CHECK(counter.count() == 0);
+    }
+    CHECK(next.data() == storage);
+    CHECK(next == "0123456789012345678901234567890123456789");
+    CHECK(drain(q) == std::string(62, 'x') + "\r\n");
+}

@@ -428,3 +428,32 @@ TEST_CASE("shrink_to_fit gives the input buffer to the thread's cache; prepare t
     CHECK(f.capacity() == capacity);
     cache::release();
 }
+
+TEST_CASE("the terminator search agrees with string_view::find at every offset and length", "[framer][search]") {
+    // Two-byte needles take a vectorised path 32 bytes a step (x86-64): a
+    // match at every position, in the last lane of a step and across steps,
+    // decoy first bytes ("\r" not followed by "\n"), a needle whose bytes are
+    // equal, and haystacks too short for a step.
+    for (const std::string needle : {"\r\n", "\n\n", "ab"}) {
+        for (std::size_t size = 0; size <= 100; ++size) {
+            for (std::size_t at = 0; at + 2 <= size || (at == 0 && size < 2); ++at) {
+                for (int decoys : {0, 1, 2}) {
+                    std::string hay(size, 'x');
+                    if (decoys >= 1)
+                        for (std::size_t i = 0; i < size; i += 3) hay[i] = needle[0];
+                    if (decoys == 2)
+                        for (std::size_t i = 1; i < size; i += 2) hay[i] = needle[0];
+                    if (at + 2 <= size) hay.replace(at, 2, needle);
+                    CAPTURE(needle, size, at, decoys);
+                    REQUIRE(asynchat::detail::find(hay, needle) == std::string_view(hay).find(needle));
+                }
+                if (size < 2) break;
+            }
+        }
+    }
+    // A match in the very last two bytes of a long haystack, none anywhere else.
+    std::string hay(4096, '\r');
+    CHECK(asynchat::detail::find(hay, "\r\n") == std::string_view::npos);
+    hay.back() = '\n';
+    CHECK(asynchat::detail::find(hay, "\r\n") == 4094);
+}

@@ -219,8 +219,11 @@ public:
     [[nodiscard]] std::size_t input_buffer_capacity() const noexcept { return framer_.capacity(); }
 
     /// A ready-made `collect_incoming_data`: appends `data` to a buffer of the
-    /// channel (Python's `_collect_incoming_data`).
-    void _collect_incoming_data(std::string_view data) { incoming().append(data); }
+    /// channel (Python's `_collect_incoming_data`). The buffer grows with room
+    /// for a terminator to spare, and an empty one first takes the storage of
+    /// a short string pushed by rvalue on this thread: `push(_get_data() +
+    /// "\r\n")` then allocates nothing per record once warm.
+    void _collect_incoming_data(std::string_view data) { detail::string_cache::append(incoming(), data); }
 
     /// Returns and clears what `_collect_incoming_data` gathered (Python's
     /// `_get_data`).
@@ -251,15 +254,17 @@ public:
         if (!delivering_) send_next();
     }
 
-    /// Queues `data` without copying it (a short string is copied: cheaper
-    /// than a piece of its own) and starts sending.
-    void push(std::string&& data) {
+    /// Queues `data` without copying it and starts sending. A short string
+    /// (at most 64 bytes) is copied, cheaper than a piece of its own, and its
+    /// storage kept for `_collect_incoming_data` (see there).
+    ASYNCHAT_ALWAYS_INLINE void push(std::string&& data) {
         if (data.empty()) return;
-        if (relay([](async_chat& c, std::string s) { c.push(std::move(s)); }, std::move(data))) return;
+        if (strand_.on_strand() && relay([](async_chat& c, std::string s) { c.push(std::move(s)); }, std::move(data)))
+            return;
         if (state_ == state::closed) return;
         if (!out_.fits(data.size())) return output_overflow();
         out_.push(std::move(data), coalesce_limit());
-        send_next();
+        if (!delivering_) send_next();  // inside a hook the write waits for the end of the read
     }
 
     /// Queues a NUL-terminated string (a literal, say).

@@ -7,6 +7,7 @@
 #include <asynchat/detail/buffer_cache.hpp>
 #include <asynchat/detail/config.hpp>
 #include <asynchat/detail/ring.hpp>
+#include <asynchat/detail/string_cache.hpp>
 #include <asynchat/error.hpp>
 #include <asynchat/file_handle.hpp>
 #include <asynchat/producer.hpp>
@@ -121,10 +122,22 @@ public:
     /// True while some queued bytes are borrowed (see `push_borrowed`).
     [[nodiscard]] bool borrowing() const noexcept { return borrowed_entries_ != 0; }
 
-    /// Queues `bytes` without copying them (short strings, cheaper to copy
-    /// than to send as a piece of their own, are copied).
-    void push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
-        if (bytes.size() <= short_string) return push(std::string_view(bytes), coalesce_limit);
+    /// Queues `bytes` without copying them. A short string (at most 64 bytes:
+    /// cheaper to copy than to send as a piece of its own) is copied, and its
+    /// storage kept for this thread's next `_collect_incoming_data`
+    /// (`detail::string_cache`), so that `push(_get_data() + "\r\n")`
+    /// allocates nothing once warm; `bytes` is then left empty.
+    ASYNCHAT_ALWAYS_INLINE void push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
+        if (bytes.size() <= short_string) {
+            push(std::string_view(bytes), coalesce_limit);
+            detail::string_cache::give(bytes);
+            return;
+        }
+        push_moved(std::move(bytes));
+    }
+
+private:
+    void push_moved(std::string&& bytes) {
         const std::size_t n = bytes.size();
         entry e;
         e.data = std::move(bytes);
@@ -132,6 +145,8 @@ public:
         push_entry(std::move(e));
         queued_bytes_ += n;
     }
+
+public:
 
     /// Queues a producer (see `is_producer_v`).
     template <class P>

@@ -9,6 +9,10 @@
 #include <cstring>
 #include <string_view>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #if defined(__GLIBC__) || defined(__APPLE__) || defined(__FreeBSD__) || \
     defined(__NetBSD__) || defined(__OpenBSD__) || defined(__ANDROID__)
 #define ASYNCHAT_HAS_MEMMEM 1
@@ -34,7 +38,28 @@ ASYNCHAT_ALWAYS_INLINE std::size_t find(std::string_view haystack, std::string_v
     const char* const base = haystack.data();
     if (m == 2) {  // "\r\n", the common case, kept small enough to inline
         const char* const last = base + haystack.size() - 1;
-        for (const char* p = base; p < last; ++p) {
+        const char* p = base;
+#if defined(__SSE2__)
+        // 32 bytes a step, inline (a memchr call costs about 30 instructions
+        // for a 64-byte line): candidates for the first byte, each checked
+        // for the second. Reads stay inside the haystack.
+        {
+            const __m128i first = _mm_set1_epi8(needle[0]);
+            for (; last - p >= 32; p += 32) {
+                const __m128i a = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), first);
+                const __m128i b = _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), first);
+                if (_mm_movemask_epi8(_mm_or_si128(a, b)) == 0) continue;
+                unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(a)) |
+                                (static_cast<unsigned>(_mm_movemask_epi8(b)) << 16);
+                do {
+                    const unsigned k = static_cast<unsigned>(__builtin_ctz(mask));
+                    if (p[k + 1] == needle[1]) return static_cast<std::size_t>(p - base) + k;
+                    mask &= mask - 1;
+                } while (mask != 0);
+            }
+        }
+#endif
+        for (; p < last; ++p) {
             p = static_cast<const char*>(std::memchr(p, needle[0], static_cast<std::size_t>(last - p)));
             if (p == nullptr) break;
             if (p[1] == needle[1]) return static_cast<std::size_t>(p - base);
