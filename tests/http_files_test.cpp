@@ -105,3 +105,61 @@ TEST_CASE("http files: a changed or deleted file is never served stale", "[http]
         CHECK(test::statuses(test::drive_http({get}, site().cfg)) == std::vector<int>{404});
     }
 }
+
+namespace {
+// Serves `request` for a 200 KiB file (more than one 64 KiB piece), holding
+// the first write: the file is cut to `keep` bytes while it is held, so the
+// rest of the body cannot be read. Returns the log lines.
+std::vector<std::string> serve_shrinking(const std::string& request, std::size_t keep) {
+    const std::string name = "shrinking.bin", file = site().dir + "/" + name;
+    std::ofstream(file) << std::string(200 * 1024, 'x');
+    auto cfg = std::make_shared<http::config>(site().cfg);
+    auto log = std::make_shared<std::vector<std::string>>();
+    cfg->log = [log](const std::string& line) { log->push_back(line); };
+    asio::io_context ctx;
+    auto state = std::make_shared<test::fake_state>(ctx.get_executor());
+    state->hold_writes = true;
+    {
+        auto channel = std::make_shared<http::basic_channel<test::fake_stream>>(test::fake_stream(state), cfg);
+        channel->start();
+        state->feed(request);
+    }
+    for (int i = 0; i < 1000 && !state->held_write; ++i) ctx.poll_one();  // bounded: a watchdog
+    REQUIRE(state->held_write);
+    REQUIRE(::truncate(file.c_str(), static_cast<off_t>(keep)) == 0);
+    state->hold_writes = false;
+    state->release_write();
+    ctx.run_for(std::chrono::seconds(20));  // a watchdog only: ends when the channel closes
+    CHECK(ctx.stopped());
+    CHECK_FALSE(state->open);
+    ::unlink(file.c_str());
+    return *log;
+}
+} // namespace
+
+TEST_CASE("http files: a file that shrinks while it is sent closes quietly with one log line",
+          "[http][files][range]") {
+    // Whatever the shape of the body (the whole file, one range sent by
+    // push_file, several ranges in multipart/byteranges read by a producer),
+    // a body that can no longer be sent whole ends the connection the same
+    // way: the answer's own log line, then one line that names the cause.
+    const std::string host = "Host: x\r\n";
+    const std::vector<std::string> requests = {
+        "GET /shrinking.bin HTTP/1.1\r\n" + host + "\r\n",
+        "GET /shrinking.bin HTTP/1.1\r\n" + host + "Range: bytes=10-150000\r\n\r\n",
+        "GET /shrinking.bin HTTP/1.1\r\n" + host + "Range: bytes=0-99,150000-150099\r\n\r\n",
+        "GET /shrinking.bin HTTP/1.1\r\n" + host + "Range: bytes=0-70000,150000-150099\r\n\r\n",
+    };
+    for (const auto which : {http::resolver::openat2, http::resolver::realpath}) {
+        resolver_guard g(which);
+        for (const auto& request : requests) {
+            for (const std::size_t keep : {std::size_t{0}, std::size_t{100}, std::size_t{70000}}) {
+                INFO(request << "cut to " << keep);
+                const std::vector<std::string> log = serve_shrinking(request, keep);
+                REQUIRE(log.size() == 2);
+                CHECK(log[0].find(" GET /shrinking.bin 20") != std::string::npos);
+                CHECK(log[1] == "- - - aborted: file shorter than the range being sent");
+            }
+        }
+    }
+}

@@ -193,8 +193,13 @@ struct body_part {
 // piece of memory, not 50 MiB. The body is a list of parts (a whole file is
 // one part from offset 0; a range starts at its first byte; a multipart body
 // interleaves part heads), read with pread(2) straight from each offset. A
-// file that shrinks while being sent throws: the Content-Length promise
-// cannot be kept, so the connection must close.
+// file that shrinks while being sent throws file_shrank: the Content-Length
+// promise cannot be kept, so the connection must close (the channel ends it
+// as push_file's error::file_truncated, see basic_channel::handle_error).
+struct file_shrank : std::runtime_error {
+    file_shrank() : std::runtime_error("file shorter than the range being sent") {}
+};
+
 class file_producer {
 public:
     // Takes over `file`, open for reading (from resolve()).
@@ -228,7 +233,7 @@ public:
             ssize_t n;
             do n = ::pread(fd_, piece.data(), piece.size(), static_cast<off_t>(p.offset));
             while (n < 0 && errno == EINTR);
-            if (n <= 0) throw std::runtime_error("file shrank or failed while being sent");
+            if (n <= 0) throw file_shrank();  // ended (0) or failed (EIO...): the range cannot be sent whole
             piece.resize(static_cast<std::size_t>(n));
             p.offset += static_cast<std::uint64_t>(n);
             p.length -= static_cast<std::uint64_t>(n);

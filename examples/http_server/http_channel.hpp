@@ -210,6 +210,26 @@ public:
         this->close();
     }
 
+    // A body that can no longer be sent whole: the file ended before the
+    // range (push_file's error::file_truncated) or a multipart producer's
+    // read came up short (file_shrank). The response is already cut; the
+    // connection ends quietly, as any failed write does, with a log line
+    // that says why. Every other error closes as the base class does.
+    void handle_error(const asynchat::error_code& ec) {
+        if (ec == asynchat::error::file_truncated) log_abort(ec.message());
+        handle_close();
+    }
+    void handle_error(std::exception_ptr error) {
+        try {
+            std::rethrow_exception(error);
+        } catch (const file_shrank& e) {
+            log_abort(e.what());
+            handle_close();
+        } catch (...) {
+            base::handle_error(std::current_exception());
+        }
+    }
+
     // Pipelining back-pressure: a client that sends requests without reading
     // the answers stops being read once enough is queued.
     bool readable() {
@@ -610,6 +630,12 @@ private:
                             std::chrono::steady_clock::now() - started_).count();
         cfg_->log(client_ + ' ' + (req_.method.empty() ? "-" : req_.method) + ' ' + (req_.target.empty() ? "-" : req_.target) + ' ' +
                   std::to_string(status) + ' ' + std::to_string(bytes) + ' ' + std::to_string(us) + "us");
+    }
+
+    // "CLIENT - - aborted: WHY": a response cut short after its own line was
+    // logged (the request it answered may not be the current one).
+    void log_abort(const std::string& why) {
+        if (cfg_->log) cfg_->log(client_ + " - - aborted: " + why);
     }
 
     std::shared_ptr<const config> cfg_;
