@@ -31,11 +31,15 @@ struct link_site {
         (void)::symlink("../a.txt", (dir + "/links/in").c_str());
         (void)::symlink("missing", (dir + "/links/dangling").c_str());
         (void)::symlink("loop", (dir + "/links/loop").c_str());
+        (void)::symlink("/nonexistent-asynchat-target", (dir + "/links/out-missing").c_str());
         ::mkdir((dir + "/trap").c_str(), 0755);  // a directory whose index leads out
         (void)::symlink("/etc/hostname", (dir + "/trap/index.html").c_str());
         ::mkdir((dir + "/inner").c_str(), 0755);  // a directory whose index stays inside
         (void)::symlink("../a.txt", (dir + "/inner/index.html").c_str());
         ::mkfifo((dir + "/fifo").c_str(), 0644);
+        ::mkdir((dir + "/sub").c_str(), 0755);
+        ::mkdir((dir + "/sub/deeper").c_str(), 0755);
+        std::ofstream(dir + "/sub/deeper/b.txt") << "b\n";
         cfg.root = *http::real_path(dir);
         cfg.timeout = std::chrono::seconds(30);
         cfg.header_timeout = std::chrono::seconds(30);
@@ -70,11 +74,21 @@ TEST_CASE("http files: openat2 and realpath resolve every path alike", "[http][f
         {"/links/out-dir/etc/hostname", 403},              {"/links/dangling", 404},
         {"/links/loop", 404},    {"/missing", 404},        {"/a.txt/x", 404},    {"/fifo", 403},
         {"/trap/", 200},         {"/inner/", 200},         {"/", 200},           {"/links", 301},
+        // Siblings: a trailing slash after a file or a symlink to one, a
+        // symlink followed by more path, a symlink named directly, names
+        // over NAME_MAX, nested directories.
+        {"/a.txt/", 404},        {"/links/in/", 404},      {"/inner/index.html", 200},
+        {"/links/out-dir/etc/", 403},                      {"/links/out/", 403},
+        {"/" + std::string(300, 'n'), 404},                {"/sub/deeper/b.txt", 200},
+        {"/sub/deeper/", 200},   {"/sub/deeper/missing/x", 404},
+        // A symlink out of the root is 403 whatever fails after it.
+        {"/links/out-missing", 403},                       {"/links/out-dir/no-such-name", 403},
+        {"/links/out-missing/x", 403},
     };
-    for (const auto which : {http::resolver::openat2, http::resolver::realpath}) {
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
         resolver_guard g(which);
         for (const auto& [path, status] : cases) {
-            INFO((which == http::resolver::openat2 ? "openat2 " : "realpath ") << path);
+            INFO((which == http::resolver::openat2 ? "openat2 " : which == http::resolver::walk ? "walk " : "realpath ") << path);
             CHECK(status_of(path) == status);
         }
         // A directory's index.html that is a symlink out of the root is not
@@ -90,7 +104,7 @@ TEST_CASE("http files: openat2 and realpath resolve every path alike", "[http][f
 TEST_CASE("http files: a changed or deleted file is never served stale", "[http][files]") {
     // Nothing is cached: every request opens and fstat()s the file, so the
     // bound on staleness is zero (the next request sees the change).
-    for (const auto which : {http::resolver::openat2, http::resolver::realpath}) {
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
         resolver_guard g(which);
         const std::string file = site().dir + "/changing.txt";
         const std::string get = "GET /changing.txt HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -150,7 +164,7 @@ TEST_CASE("http files: a file that shrinks while it is sent closes quietly with 
         "GET /shrinking.bin HTTP/1.1\r\n" + host + "Range: bytes=0-99,150000-150099\r\n\r\n",
         "GET /shrinking.bin HTTP/1.1\r\n" + host + "Range: bytes=0-70000,150000-150099\r\n\r\n",
     };
-    for (const auto which : {http::resolver::openat2, http::resolver::realpath}) {
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
         resolver_guard g(which);
         for (const auto& request : requests) {
             for (const std::size_t keep : {std::size_t{0}, std::size_t{100}, std::size_t{70000}}) {
