@@ -364,11 +364,11 @@ inline std::string directory_index(const std::string& root, const std::string& d
     std::string page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of " +
                        html_escape(url_path) + "</title></head>\n<body><h1>Index of " +
                        html_escape(url_path) + "</h1>\n<ul>\n";
-    if (url_path != "/") page += "<li><a href=\"../\">../</a></li>\n";
+    if (url_path != "/") page += "<li><a href=\"../\">../</a></li>\n"sv;
     // Percent-encoded: a name with a ':' ("a:b") cannot read as a scheme.
     for (const auto& n : names)
         page += "<li><a href=\"" + html_escape(url_encode_path(n)) + "\">" + html_escape(n) + "</a></li>\n";
-    page += "</ul></body></html>\n";
+    page += "</ul></body></html>\n"sv;
     return page;
 }
 

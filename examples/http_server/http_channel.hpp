@@ -366,7 +366,7 @@ private:
             return refuse(error.status, error.reason);
         }
 
-        if (x().req.method != "GET" && x().req.method != "HEAD" && x().req.method != "POST") {
+        if (std::string_view(x().req.method) != "GET" && std::string_view(x().req.method) != "HEAD" && std::string_view(x().req.method) != "POST") {
             // The target is resolved before the method is looked at: a path
             // above the root is 403 whatever the method (as for GET below).
             if (x().req.outside_root) return refuse(403, "the path leaves the root");
@@ -395,7 +395,7 @@ private:
     // target that names no resource here (CONNECT's authority, OPTIONS *)
     // gets what the server supports at all.
     std::string allow_field() const {
-        if (x().req.path == "/echo") return "Allow: POST\r\n";
+        if (std::string_view(x().req.path) == "/echo") return "Allow: POST\r\n";
         if (x().req.path.empty()) return "Allow: GET, HEAD, POST\r\n";
         return "Allow: GET, HEAD\r\n";
     }
@@ -451,14 +451,14 @@ private:
     void answer() {
         static constexpr std::string_view text = "text/plain; charset=utf-8";
         if (x().req.outside_root) return reply(403, text, error_page(403, "the path leaves the root"));
-        if (x().req.path == "/echo") {
-            if (x().req.method != "POST") return reply(405, text, "POST only\n", allow_field());
+        if (std::string_view(x().req.path) == "/echo") {
+            if (std::string_view(x().req.method) != "POST") return reply(405, text, "POST only\n", allow_field());
             const std::string type(x().req.field("content-type").value_or("application/octet-stream"));
             return reply_unvalidated(type, std::move(x().body));
         }
-        if (x().req.method == "POST") return reply(405, text, "POST only at /echo\n", allow_field());
+        if (std::string_view(x().req.method) == "POST") return reply(405, text, "POST only at /echo\n", allow_field());
         if (cfg_->root.empty()) {
-            if (x().req.path == "/") return reply_unvalidated("text/html; charset=utf-8", builtin_page());
+            if (std::string_view(x().req.path) == "/") return reply_unvalidated("text/html; charset=utf-8", builtin_page());
             return reply(404, text, error_page(404, "no such page"));
         }
         serve_file();
@@ -489,11 +489,11 @@ private:
         // a file response allocates nothing for its head.
         thread_local std::string validators, head;
         validators.clear();
-        validators += "Accept-Ranges: bytes\r\nETag: ";
+        validators += "Accept-Ranges: bytes\r\nETag: "sv;
         validators += etag;
-        validators += "\r\nLast-Modified: ";
+        validators += "\r\nLast-Modified: "sv;
         validators += last_modified(r.info.st_mtime);
-        validators += "\r\n";
+        validators += "\r\n"sv;
         head.clear();
         const file_decision d = evaluate(x().req, etag, r.info.st_mtime, size);
         const bool keep = x().req.keep_alive, http10 = x().req.minor_version == 0;
@@ -519,13 +519,13 @@ private:
             std::uint64_t first = 0, length = size;
             if (d.status != 200) {
                 const byte_range& b = d.ranges.front();
-                validators += "Content-Range: bytes ";
+                validators += "Content-Range: bytes "sv;
                 append_decimal(validators, b.first);
                 validators += '-';
                 append_decimal(validators, b.last);
                 validators += '/';
                 append_decimal(validators, size);
-                validators += "\r\n";
+                validators += "\r\n"sv;
                 first = b.first;
                 length = b.length();
             }
@@ -599,7 +599,7 @@ private:
     // to HEAD, never in a 1xx or 304 (RFC 9112 section 6.3). Every answer,
     // refusals included, is built from the current request's method.
     bool has_content(int status) const {
-        return x().req.method != "HEAD" && status >= 200 && status != 304;
+        return std::string_view(x().req.method) != "HEAD" && status >= 200 && status != 304;
     }
 
     // Answers with an error, then closes: nothing after a refused request is

@@ -16,6 +16,9 @@
 
 namespace http {
 
+using namespace std::string_view_literals;  // "..."sv: no strlen
+
+
 // A refusal: the status to answer with and why (for the body and the log).
 struct refusal {
     int status = 0;
@@ -121,7 +124,7 @@ inline std::optional<std::string> request::field_list(std::string_view name) con
     std::optional<std::string> out;
     for (const auto& f : fields) {
         if (!iequals(f.first, name)) continue;
-        if (out) *out += ", ";
+        if (out) *out += ", "sv;
         else out.emplace();
         *out += f.second;
     }
@@ -377,7 +380,7 @@ inline refusal parse_head_into(std::string_view head, request& req, bool& empty,
     // OPTIONS only. The last two name no resource here: the channel answers
     // 405 (the method is not supported).
     std::string_view target = req.target;
-    const bool connect = req.method == "CONNECT", options = req.method == "OPTIONS";
+    const bool connect = std::string_view(req.method) == "CONNECT", options = std::string_view(req.method) == "OPTIONS";
     if (connect) {
         if (target.front() == '/' || target.find('/') != std::string_view::npos || target.find(':') == std::string_view::npos)
             return refuse(400, "CONNECT needs an authority-form target (host:port)");
@@ -401,11 +404,17 @@ inline refusal parse_head_into(std::string_view head, request& req, bool& empty,
         }
         const auto q = target.find('?');
         if (q != std::string_view::npos) req.query.assign(target.substr(q));
-        const auto decoded = percent_decode(target.substr(0, q));
-        if (!decoded) return refuse(400, "bad percent-encoding in the path");
-        auto normal = normalize_path(*decoded);
-        if (normal) req.path = std::move(*normal);
-        else req.outside_root = true;
+        const std::string_view raw = target.substr(0, q);
+        if (raw.find('%') == std::string_view::npos && raw.find("//"sv) == std::string_view::npos &&
+            raw.find("/."sv) == std::string_view::npos) {
+            req.path.assign(raw);  // nothing to decode, no empty or dot-segment: already normal
+        } else {
+            const auto decoded = percent_decode(raw);
+            if (!decoded) return refuse(400, "bad percent-encoding in the path");
+            auto normal = normalize_path(*decoded);
+            if (normal) req.path = std::move(*normal);
+            else req.outside_root = true;
+        }
     }
 
     // Fields.
