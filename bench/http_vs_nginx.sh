@@ -142,7 +142,7 @@ http {
 CONF
 
 cpu_ns() {  # CPU time of every thread of every pid given, in ns
-  local p; for p in "$@"; do cat /proc/"$p"/task/*/schedstat; done | awk '{s += $1} END {print s}'
+  local p; for p in "$@"; do cat /proc/"$p"/task/*/schedstat; done | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 poll() {  # a bounded wait for readiness
   local deadline=$((SECONDS + 30))

@@ -247,7 +247,29 @@ private:
     static constexpr int max_open_files = 8;
     static constexpr std::size_t max_chunk_line = 1024;
 
-    // A bare LF, a bare CR or a NUL in `data`, which continues x().record.
+    // Bodies of at most this many bytes are read when the request is
+    // answered and queued with their head (see serve_file); larger ones go
+    // with push_file (sendfile(2) on a socket), read as the socket drains.
+    static constexpr std::uint64_t small_body = 16 * 1024;
+
+    // Appends `length` bytes of `fd` from `offset` to `out`; false (and
+    // `out` as it was) if the file has fewer bytes there or cannot be read.
+    static bool read_into(std::string& out, int fd, std::uint64_t offset, std::uint64_t length) {
+        const std::size_t at = out.size(), n = static_cast<std::size_t>(length);
+        out.resize(at + n);
+        std::size_t got = 0;
+        while (got < n) {
+            const ssize_t r = ::pread(fd, &out[at + got], n - got, static_cast<off_t>(offset + got));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            got += static_cast<std::size_t>(r);
+        }
+        if (got == n) return true;
+        out.resize(at);
+        return false;
+    }
+
+    // A bare LF, a bare CR or a NUL in `data`, which continues the record.
     const char* line_error(std::string_view data) const {
         char prev = x().record.empty() ? '\0' : x().record.back();
         for (char c : data) {
@@ -530,7 +552,17 @@ private:
                 length = b.length();
             }
             append_response_head(head, d.status, {type, length, keep, http10, validators});
+            if (body && length != 0 && length <= small_body && read_into(head, r.fd.get(), first, length)) {
+                // A small body is read now, behind its head, and copied into
+                // the output queue with it: the answers to a pipelined batch
+                // leave in one write, not one write (and one trip through
+                // the event loop) each.
+                this->push(std::string_view(head));
+                return log(d.status, length);
+            }
             this->push(std::string_view(head));  // copied into the output queue
+            // A larger body, or a file that came up short just now (push_file
+            // then reports it as file_truncated, see handle_error).
             if (body && length != 0) this->push_file(asynchat::file_handle(r.fd.release()), first, length);
             return log(d.status, length);
         }
@@ -605,7 +637,7 @@ private:
     // Answers with an error, then closes: nothing after a refused request is
     // processed. A head refused before it was parsed (a bare LF, a head over
     // the limit, a timeout, a malformed field) still has its method read from
-    // the bytes seen so far, x().record then `more`: a HEAD gets a head alone.
+    // the bytes seen so far, the record then `more`: a HEAD gets a head alone.
     void refuse(int status, const std::string& reason, std::string_view extra = {}, std::string_view more = {}) {
         if (phase_ == phase::head && x().req.method.empty())
             x().req.method = std::string(leading_method(x().record + std::string(more)));
