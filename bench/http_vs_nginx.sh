@@ -23,11 +23,25 @@
 # time; (I(4000) - I(800)) / 3200 cancels start-up and shutdown. nginx with
 # master_process off and keepalive_requests raised so one connection serves
 # all.
-# Usage: bench/http_vs_nginx.sh [--download | --instructions] PATH/TO/http_server [PAIRS [SECONDS]]
+#
+# --threads N (small-file mode): nginx with N workers against http_server
+# --threads N. With N = 2 on a 2-core machine there is no core left for the
+# load generator, so nothing is pinned apart: each server may use cores
+# 0..N-1 and so may wrk (-tN -c50), the same for both servers. wrk then
+# takes CPU from the server, so the rate is the loader's as much as the
+# server's: the fair figure is server CPU per request (all its threads or
+# workers, from /proc/PID/task/*/schedstat); requests/s is printed too.
+# Usage: bench/http_vs_nginx.sh [--download | --instructions | --threads N] PATH/TO/http_server [PAIRS [SECONDS]]
 set -euo pipefail
 mode_all=small
+threads=1
 if [ "${1:-}" = --download ]; then mode_all=download; shift; fi
 if [ "${1:-}" = --instructions ]; then mode_all=instructions; shift; fi
+if [ "${1:-}" = --threads ]; then threads=$2; shift 2; fi
+server_cores=0; wrk_cores=1; wrk_threads=1
+if [ "$threads" -gt 1 ]; then
+  server_cores=0-$((threads - 1)); wrk_cores=$server_cores; wrk_threads=$threads
+fi
 server=$1
 pairs=${2:-5}
 secs=${3:-3}
@@ -115,7 +129,7 @@ fi
 nport=$((20000 + RANDOM % 20000))
 fport=$((nport + 1))
 cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes $threads;
 daemon off;
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
@@ -127,7 +141,9 @@ http {
 }
 CONF
 
-cpu_ns() { awk '{print $1}' /proc/"$1"/schedstat; }
+cpu_ns() {  # CPU time of every thread of every pid given, in ns
+  local p; for p in "$@"; do cat /proc/"$p"/task/*/schedstat; done | awk '{s += $1} END {printf "%.0f\n", s}'
+}
 poll() {  # a bounded wait for readiness
   local deadline=$((SECONDS + 30))
   until "$@"; do [ $SECONDS -lt $deadline ] || return 1; sleep 0.05; done
@@ -138,24 +154,24 @@ measure() {
   local script=()
   [ "$3" = pipelined ] && script=(-s "$work/pipeline.lua")
   local c0 c1 out reqs rps
-  c0=$(cpu_ns "$1")
-  out=$(taskset -c 1 wrk -t1 -c50 -d"${secs}"s "${script[@]}" "http://127.0.0.1:$2/index.html" 2>&1)
-  c1=$(cpu_ns "$1")
+  c0=$(cpu_ns $1)
+  out=$(taskset -c "$wrk_cores" wrk -t"$wrk_threads" -c50 -d"${secs}"s "${script[@]}" "http://127.0.0.1:$2/index.html" 2>&1)
+  c1=$(cpu_ns $1)
   grep -q "Non-2xx\|Socket errors" <<<"$out" && { echo "errors: $out" >&2; exit 1; }
   rps=$(awk '/Requests\/sec/{print int($2)}' <<<"$out")
   reqs=$(awk '/requests in/{print $1}' <<<"$out")
   echo "$rps $(( (c1 - c0) / (reqs > 0 ? reqs : 1) ))"
 }
 
-taskset -c 0 nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>/dev/null &
+taskset -c "$server_cores" nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" 2>/dev/null &
 pids+=($!)
 master=$!
-poll bash -c "pgrep -P $master >/dev/null && (exec 9<>/dev/tcp/127.0.0.1/$nport) 2>/dev/null"
+poll bash -c "[ \$(pgrep -P $master | wc -l) -ge $threads ] && (exec 9<>/dev/tcp/127.0.0.1/$nport) 2>/dev/null"
 nginx_pid=$(pgrep -P "$master" | head -1)
-"$server" --port 0 --root "$work/www" --quiet > "$work/server.out" 2>&1 &
+nginx_pids=$(pgrep -P "$master" | tr '\n' ' ')
+taskset -c "$server_cores" "$server" --port 0 --root "$work/www" --quiet --threads "$threads" > "$work/server.out" 2>&1 &
 pids+=($!)
 server_pid=$!
-taskset -pc 0 "$server_pid" >/dev/null
 poll grep -q 'listening on' "$work/server.out"
 sport=$(sed -nE 's/.*listening on [^ ]*:([0-9]+) .*/\1/p' "$work/server.out")
 
@@ -244,12 +260,17 @@ if [ $mode_all = download ]; then
   exit 0
 fi
 
-echo "| $(date -u +%Y-%m-%d), $(nproc) cores, wrk -t1 -c50, 6-byte file, $pairs alternating ${secs}-second pairs, pinned | nginx-light (1 worker) | http_server (1 thread) | ratio (median of pairs) |"
+if [ "$threads" -gt 1 ]; then
+  how="servers and wrk -t$threads -c50 all on cores $server_cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+else
+  how="wrk -t1 -c50 on core 1, servers pinned to core 0, load $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+echo "| $(date -u +%Y-%m-%d), $(nproc) cores, $how, 6-byte file, $pairs alternating ${secs}-second pairs | nginx-light ($threads worker(s)) | http_server (--threads $threads) | ratio (median of pairs) |"
 echo "|---|---|---|---|"
 for mode in plain pipelined; do
   : > "$work/ratios"; : > "$work/n"; : > "$work/a"; : > "$work/ncpu"; : > "$work/acpu"
   for i in $(seq 1 "$pairs"); do
-    read -r nr nc < <(measure "$nginx_pid" "$nport" $mode)
+    read -r nr nc < <(measure "$nginx_pids" "$nport" $mode)
     read -r ar ac < <(measure "$server_pid" "$sport" $mode)
     echo "$nr" >> "$work/n"; echo "$ar" >> "$work/a"; echo "$nc" >> "$work/ncpu"; echo "$ac" >> "$work/acpu"
     awk -v a="$ar" -v n="$nr" 'BEGIN{printf "%.3f\n", a / n}' >> "$work/ratios"

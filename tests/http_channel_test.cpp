@@ -346,3 +346,73 @@ TEST_CASE("http channel: the multipart boundary is not in the parts", "[http][ch
     CHECK(delimiters == 3);
     ::unlink(file.c_str());
 }
+
+// Issue 12, goal 4: an idle keep-alive connection costs little. What the
+// channel adds to the library's base is small fixed state; a request in
+// progress borrows its parsing state (head, body, fields) from a per-thread
+// pool and gives it back once answered.
+TEST_CASE("http channel: an idle connection holds no request state", "[http][channel][idle]") {
+    using base = asynchat::async_chat<http::channel, asio::ip::tcp::socket>;
+    STATIC_REQUIRE(sizeof(http::channel) - sizeof(base) <= 64);
+
+    auto cfg = std::make_shared<http::config>(the_site().cfg);
+    asio::io_context ctx;
+    auto state = std::make_shared<test::fake_state>(ctx.get_executor());
+    auto channel = std::make_shared<http::basic_channel<test::fake_stream>>(test::fake_stream(state), cfg);
+    channel->start();
+    ctx.poll();
+    CHECK_FALSE(channel->holds_request_state());  // a new connection: nothing yet
+    state->feed("GET /a.txt HTTP/1.1\r\nHo");
+    ctx.poll();
+    CHECK(channel->holds_request_state());  // a head in progress
+    state->feed("st: x\r\n\r\n");
+    ctx.poll();
+    CHECK(state->written.find("HTTP/1.1 200 OK\r\n") == 0);
+    CHECK_FALSE(channel->holds_request_state());  // answered, waiting: given back
+    state->feed("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel");
+    ctx.poll();
+    CHECK(channel->holds_request_state());  // a body in progress
+    state->feed("lo");
+    ctx.poll();
+    CHECK(state->written.find("\r\n\r\nhello") != std::string::npos);
+    CHECK_FALSE(channel->holds_request_state());
+    state->feed("GET / HTTP/1.1\r\nHost: x\r\n\n");  // refused (bare LF): closing, nothing held
+    ctx.poll();
+    CHECK_FALSE(channel->holds_request_state());
+    channel->close();
+    ctx.run_for(std::chrono::seconds(20));  // a watchdog only
+}
+
+// Issue 12, goal 1: the answers to a pipelined batch of small-file requests
+// leave together. Each small body is read when its request is answered and
+// queued with its head, so the queue gathers them into one write; a body
+// sent with push_file would end each write at its file range.
+TEST_CASE("http channel: pipelined small files leave in one write", "[http][channel][files]") {
+    auto cfg = std::make_shared<http::config>(the_site().cfg);
+    for (const std::string path : {"/a.txt", "/one.bin"}) {
+        INFO(path);
+        std::string batch;
+        for (int i = 0; i < 16; ++i) batch += "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+        batch += "GET " + path + " HTTP/1.1\r\nHost: x\r\nRange: bytes=1-3\r\n\r\n";  // a range too
+        asio::io_context ctx;
+        auto state = std::make_shared<test::fake_state>(ctx.get_executor());
+        state->hold_writes = true;  // the first write waits: everything after it queues behind
+        auto channel = std::make_shared<http::basic_channel<test::fake_stream>>(test::fake_stream(state), cfg);
+        channel->start();
+        state->feed(batch);
+        for (int i = 0; i < 1000 && !state->held_write; ++i) ctx.poll_one();  // bounded: a watchdog
+        REQUIRE(state->held_write);
+        ctx.poll();  // the rest of the batch is answered while the first write is held
+        state->hold_writes = false;
+        state->release_write();
+        ctx.poll();
+        CHECK(state->writes_started <= 2);
+        std::size_t answers = 0;
+        for (auto at = state->written.find("HTTP/1.1 20"); at != std::string::npos;
+             at = state->written.find("HTTP/1.1 20", at + 1))
+            ++answers;
+        CHECK(answers == 17);
+        channel->close();
+        ctx.run_for(std::chrono::seconds(20));  // a watchdog only
+    }
+}

@@ -31,11 +31,15 @@ struct link_site {
         (void)::symlink("../a.txt", (dir + "/links/in").c_str());
         (void)::symlink("missing", (dir + "/links/dangling").c_str());
         (void)::symlink("loop", (dir + "/links/loop").c_str());
+        (void)::symlink("/nonexistent-asynchat-target", (dir + "/links/out-missing").c_str());
         ::mkdir((dir + "/trap").c_str(), 0755);  // a directory whose index leads out
         (void)::symlink("/etc/hostname", (dir + "/trap/index.html").c_str());
         ::mkdir((dir + "/inner").c_str(), 0755);  // a directory whose index stays inside
         (void)::symlink("../a.txt", (dir + "/inner/index.html").c_str());
         ::mkfifo((dir + "/fifo").c_str(), 0644);
+        ::mkdir((dir + "/sub").c_str(), 0755);
+        ::mkdir((dir + "/sub/deeper").c_str(), 0755);
+        std::ofstream(dir + "/sub/deeper/b.txt") << "b\n";
         cfg.root = *http::real_path(dir);
         cfg.timeout = std::chrono::seconds(30);
         cfg.header_timeout = std::chrono::seconds(30);
@@ -70,11 +74,21 @@ TEST_CASE("http files: openat2 and realpath resolve every path alike", "[http][f
         {"/links/out-dir/etc/hostname", 403},              {"/links/dangling", 404},
         {"/links/loop", 404},    {"/missing", 404},        {"/a.txt/x", 404},    {"/fifo", 403},
         {"/trap/", 200},         {"/inner/", 200},         {"/", 200},           {"/links", 301},
+        // Siblings: a trailing slash after a file or a symlink to one, a
+        // symlink followed by more path, a symlink named directly, names
+        // over NAME_MAX, nested directories.
+        {"/a.txt/", 404},        {"/links/in/", 404},      {"/inner/index.html", 200},
+        {"/links/out-dir/etc/", 403},                      {"/links/out/", 403},
+        {"/" + std::string(300, 'n'), 404},                {"/sub/deeper/b.txt", 200},
+        {"/sub/deeper/", 200},   {"/sub/deeper/missing/x", 404},
+        // A symlink out of the root is 403 whatever fails after it.
+        {"/links/out-missing", 403},                       {"/links/out-dir/no-such-name", 403},
+        {"/links/out-missing/x", 403},
     };
-    for (const auto which : {http::resolver::openat2, http::resolver::realpath}) {
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
         resolver_guard g(which);
         for (const auto& [path, status] : cases) {
-            INFO((which == http::resolver::openat2 ? "openat2 " : "realpath ") << path);
+            INFO((which == http::resolver::openat2 ? "openat2 " : which == http::resolver::walk ? "walk " : "realpath ") << path);
             CHECK(status_of(path) == status);
         }
         // A directory's index.html that is a symlink out of the root is not
@@ -90,7 +104,7 @@ TEST_CASE("http files: openat2 and realpath resolve every path alike", "[http][f
 TEST_CASE("http files: a changed or deleted file is never served stale", "[http][files]") {
     // Nothing is cached: every request opens and fstat()s the file, so the
     // bound on staleness is zero (the next request sees the change).
-    for (const auto which : {http::resolver::openat2, http::resolver::realpath}) {
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
         resolver_guard g(which);
         const std::string file = site().dir + "/changing.txt";
         const std::string get = "GET /changing.txt HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -103,5 +117,63 @@ TEST_CASE("http files: a changed or deleted file is never served stale", "[http]
         CHECK(second.output.find("second, longer\n") != std::string::npos);
         ::unlink(file.c_str());
         CHECK(test::statuses(test::drive_http({get}, site().cfg)) == std::vector<int>{404});
+    }
+}
+
+namespace {
+// Serves `request` for a 200 KiB file (more than one 64 KiB piece), holding
+// the first write: the file is cut to `keep` bytes while it is held, so the
+// rest of the body cannot be read. Returns the log lines.
+std::vector<std::string> serve_shrinking(const std::string& request, std::size_t keep) {
+    const std::string name = "shrinking.bin", file = site().dir + "/" + name;
+    std::ofstream(file) << std::string(200 * 1024, 'x');
+    auto cfg = std::make_shared<http::config>(site().cfg);
+    auto log = std::make_shared<std::vector<std::string>>();
+    cfg->log = [log](const std::string& line) { log->push_back(line); };
+    asio::io_context ctx;
+    auto state = std::make_shared<test::fake_state>(ctx.get_executor());
+    state->hold_writes = true;
+    {
+        auto channel = std::make_shared<http::basic_channel<test::fake_stream>>(test::fake_stream(state), cfg);
+        channel->start();
+        state->feed(request);
+    }
+    for (int i = 0; i < 1000 && !state->held_write; ++i) ctx.poll_one();  // bounded: a watchdog
+    REQUIRE(state->held_write);
+    REQUIRE(::truncate(file.c_str(), static_cast<off_t>(keep)) == 0);
+    state->hold_writes = false;
+    state->release_write();
+    ctx.run_for(std::chrono::seconds(20));  // a watchdog only: ends when the channel closes
+    CHECK(ctx.stopped());
+    CHECK_FALSE(state->open);
+    ::unlink(file.c_str());
+    return *log;
+}
+} // namespace
+
+TEST_CASE("http files: a file that shrinks while it is sent closes quietly with one log line",
+          "[http][files][range]") {
+    // Whatever the shape of the body (the whole file, one range sent by
+    // push_file, several ranges in multipart/byteranges read by a producer),
+    // a body that can no longer be sent whole ends the connection the same
+    // way: the answer's own log line, then one line that names the cause.
+    const std::string host = "Host: x\r\n";
+    const std::vector<std::string> requests = {
+        "GET /shrinking.bin HTTP/1.1\r\n" + host + "\r\n",
+        "GET /shrinking.bin HTTP/1.1\r\n" + host + "Range: bytes=10-150000\r\n\r\n",
+        "GET /shrinking.bin HTTP/1.1\r\n" + host + "Range: bytes=0-99,150000-150099\r\n\r\n",
+        "GET /shrinking.bin HTTP/1.1\r\n" + host + "Range: bytes=0-70000,150000-150099\r\n\r\n",
+    };
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
+        resolver_guard g(which);
+        for (const auto& request : requests) {
+            for (const std::size_t keep : {std::size_t{0}, std::size_t{100}, std::size_t{70000}}) {
+                INFO(request << "cut to " << keep);
+                const std::vector<std::string> log = serve_shrinking(request, keep);
+                REQUIRE(log.size() == 2);
+                CHECK(log[0].find(" GET /shrinking.bin 20") != std::string::npos);
+                CHECK(log[1] == "- - - aborted: file shorter than the range being sent");
+            }
+        }
     }
 }

@@ -369,3 +369,25 @@ TEST_CASE("make_etag, last_modified and append_decimal format as the library fun
                                 std::time_t(784111777)})
         CHECK(http::last_modified(t) == http::http_date(t));
 }
+
+TEST_CASE("request: a path with nothing to decode or normalise is taken as sent, others as before",
+          "[http][request]") {
+    // parse_head takes a path without '%', "//" or "/." as it is; every
+    // other path is decoded, then normalised. Both must give the same path.
+    const char* targets[] = {"/", "/a", "/a/", "/a/b.txt", "/a.b/c", "/.x", "/a/.x", "/a//b", "//a",
+                             "/a/./b", "/a/.", "/a/b/..", "/a/../b", "/a%2Fb", "/%7euser/", "/a-b_c~d/e=f;g",
+                             "/a..b/", "/a/..b", "/a/b.", "/index.html"};
+    for (const char* t : targets) {
+        INFO(t);
+        const auto p = http::parse_head(std::string("GET ") + t + "?q=1 HTTP/1.1\r\nHost: h");
+        REQUIRE(p.req);
+        const auto decoded = http::percent_decode(t);
+        REQUIRE(decoded);
+        const auto normal = http::normalize_path(*decoded);
+        REQUIRE(normal);
+        CHECK(p.req->path == *normal);
+        CHECK(p.req->query == "?q=1");
+    }
+    CHECK(http::parse_head("GET /a/../.. HTTP/1.1\r\nHost: h").req->outside_root);
+    CHECK(http::parse_head("GET /%2e%2e/x HTTP/1.1\r\nHost: h").req->outside_root);
+}

@@ -269,7 +269,7 @@ inline range_result parse_range(std::string_view value, std::uint64_t size) {
 inline int evaluate_without_validators(const request& req) {
     if (const auto im = req.field_list("if-match"); im && trim_ows(*im) != "*") return 412;
     if (const auto inm = req.field_list("if-none-match"); inm && trim_ows(*inm) == "*")
-        return req.method == "GET" || req.method == "HEAD" ? 304 : 412;
+        return std::string_view(req.method) == "GET" || std::string_view(req.method) == "HEAD" ? 304 : 412;
     return 0;
 }
 
@@ -301,7 +301,7 @@ inline file_decision evaluate(const request& req, std::string_view etag, std::ti
         if (const auto t = parse_http_date(trim_ows(*ims)); t && mtime <= *t) return {304, {}};
     }
     // 5. Range (GET only), unless If-Range says the client's copy is not this one.
-    if (req.method != "GET") return d;
+    if (std::string_view(req.method) != "GET") return d;
     const auto range = req.field_once("range");
     if (!range) return d;
     if (req.field("if-range")) {

@@ -73,16 +73,19 @@ struct resolved {
 // the file in one system call relative to the root's descriptor, and the
 // kernel refuses any step out of the root ("..", an absolute or escaping
 // symlink: EXDEV) while following symlinks that stay inside. Where the
-// kernel or a seccomp filter refuses openat2 (ENOSYS, EPERM), the first
-// failure switches the process to `realpath`: realpath(3) (a readlink per
-// symlink on the way), a prefix check against the root, then open(2). Both
-// give the same answers; tests run both.
-enum class resolver { openat2, realpath };
+// kernel, a seccomp filter or valgrind refuses openat2 (ENOSYS, EPERM), the
+// first failure switches the process to `walk`: one openat(2) per path
+// segment from the root's descriptor, each with O_NOFOLLOW, so no symlink
+// is followed and no step leaves the root; a path with a symlink on it (the
+// walk stops at it) is then resolved the `realpath` way: realpath(3) (a
+// readlink per symlink on the way), a prefix check against the root, then
+// open(2). All three give the same answers; tests run each.
+enum class resolver { openat2, walk, realpath };
 inline resolver& path_resolver() {
 #ifdef HTTP_SERVER_HAVE_OPENAT2
     static resolver r = resolver::openat2;
 #else
-    static resolver r = resolver::realpath;
+    static resolver r = resolver::walk;
 #endif
     return r;
 }
@@ -104,8 +107,74 @@ inline int root_fd(const std::string& root) {
 // event loop (it is refused after fstat, as every non-regular file is).
 constexpr int open_flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 
+// Opens `path` (absolute, no "..") under the directory `root_dir` one
+// segment at a time, never following a symlink (O_NOFOLLOW at every step):
+// the descriptor of the file, or -1 with errno set. ENOENT: no such file;
+// any other errno (ELOOP or ENOTDIR at a symlink, EACCES...) means the walk
+// cannot decide, and the caller asks realpath(3).
+inline int walk_beneath(int root_dir, const std::string& path) {
+    unique_fd dir;  // the directory reached so far (root_dir at first)
+    std::size_t at = 0;
+    for (;;) {
+        while (at < path.size() && path[at] == '/') ++at;
+        if (at == path.size()) {  // "/" or nothing left: the directory reached is the answer
+            const int fd = ::openat(dir.get() < 0 ? root_dir : dir.get(), ".", open_flags | O_DIRECTORY);
+            return fd;
+        }
+        std::size_t end = path.find('/', at);
+        if (end == std::string::npos) end = path.size();
+        char name[NAME_MAX + 1];
+        if (end - at > NAME_MAX) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        path.copy(name, end - at, at);
+        name[end - at] = '\0';
+        std::size_t next = end;
+        while (next < path.size() && path[next] == '/') ++next;
+        const bool last = next == path.size();
+        const bool slash = end != path.size();  // "name/": it must be a directory
+        const int from = dir.get() < 0 ? root_dir : dir.get();
+        int fd;
+        if (last) {
+            do fd = ::openat(from, name, open_flags | O_NOFOLLOW | (slash ? O_DIRECTORY : 0));
+            while (fd < 0 && errno == EINTR);
+            return fd;
+        }
+        do fd = ::openat(from, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) return -1;
+        dir.reset(fd);
+        at = next;
+    }
+}
+
 inline bool inside(const std::string& root, const std::string& real) {
     return root == "/" || real == root || real.compare(0, root.size() + 1, root + "/") == 0;
+}
+// After realpath(3) failed for `file` (root + path): does the part of it
+// that exists lead out of the root, through a symlink (dangling ones
+// included: their target is followed as far as it exists)? Then the answer
+// is 403, as openat2's EXDEV says, whatever fails after the symlink (a
+// trailing "/" after a file, a missing target, a missing name below it).
+inline bool leads_out(const std::string& root, std::string file, int hops = 0) {
+    for (;;) {
+        while (file.size() > 1 && file.back() == '/') file.pop_back();
+        if (const auto real = real_path(file)) return !inside(root, *real);
+        struct stat st {};
+        if (hops < 40 && ::lstat(file.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            const ssize_t n = ::readlink(file.c_str(), target, sizeof target);
+            if (n > 0 && static_cast<std::size_t>(n) < sizeof target) {
+                std::string next(target, static_cast<std::size_t>(n));
+                if (next.front() != '/') next = file.substr(0, file.find_last_of('/') + 1) + next;
+                return leads_out(root, std::move(next), hops + 1);
+            }
+        }
+        const auto slash = file.find_last_of('/');
+        if (slash == std::string::npos || slash == 0) return !inside(root, "/");
+        file.erase(slash);
+    }
 }
 } // namespace detail
 
@@ -142,7 +211,7 @@ inline resolved resolve(const std::string& root, const std::string& path) {
         do fd = dir < 0 ? -1 : ::syscall(SYS_openat2, dir, relative, &how, sizeof how);
         while (fd < 0 && errno == EINTR);
         if (fd < 0 && dir >= 0 && (errno == ENOSYS || errno == EPERM)) {
-            path_resolver() = resolver::realpath;  // this kernel has no openat2: from now on, the other way
+            path_resolver() = resolver::walk;  // this kernel has no openat2: from now on, the other way
             return resolve(root, path);
         }
         if (fd < 0) {
@@ -153,10 +222,20 @@ inline resolved resolve(const std::string& root, const std::string& path) {
         r.fd.reset(static_cast<int>(fd));
     }
 #endif
+    if (path_resolver() == resolver::walk) {
+        const int dir = detail::root_fd(root);
+        const int fd = dir < 0 ? -1 : detail::walk_beneath(dir, path);
+        if (fd < 0 && dir >= 0 && errno == ENOENT) {
+            r.status = 404;
+            return r;
+        }
+        r.fd.reset(fd);  // else (a symlink on the way...): realpath decides
+    }
     if (r.fd.get() < 0) {
         const auto real = real_path(root + path);
         if (!real) {
-            r.status = errno == EACCES ? 403 : 404;
+            const int error = errno;
+            r.status = error == EACCES || detail::leads_out(root, root + path) ? 403 : 404;
             return r;
         }
         // A symlink may point anywhere: what it resolves to must stay under root.
@@ -193,8 +272,13 @@ struct body_part {
 // piece of memory, not 50 MiB. The body is a list of parts (a whole file is
 // one part from offset 0; a range starts at its first byte; a multipart body
 // interleaves part heads), read with pread(2) straight from each offset. A
-// file that shrinks while being sent throws: the Content-Length promise
-// cannot be kept, so the connection must close.
+// file that shrinks while being sent throws file_shrank: the Content-Length
+// promise cannot be kept, so the connection must close (the channel ends it
+// as push_file's error::file_truncated, see basic_channel::handle_error).
+struct file_shrank : std::runtime_error {
+    file_shrank() : std::runtime_error("file shorter than the range being sent") {}
+};
+
 class file_producer {
 public:
     // Takes over `file`, open for reading (from resolve()).
@@ -228,7 +312,7 @@ public:
             ssize_t n;
             do n = ::pread(fd_, piece.data(), piece.size(), static_cast<off_t>(p.offset));
             while (n < 0 && errno == EINTR);
-            if (n <= 0) throw std::runtime_error("file shrank or failed while being sent");
+            if (n <= 0) throw file_shrank();  // ended (0) or failed (EIO...): the range cannot be sent whole
             piece.resize(static_cast<std::size_t>(n));
             p.offset += static_cast<std::uint64_t>(n);
             p.length -= static_cast<std::uint64_t>(n);
@@ -280,11 +364,11 @@ inline std::string directory_index(const std::string& root, const std::string& d
     std::string page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of " +
                        html_escape(url_path) + "</title></head>\n<body><h1>Index of " +
                        html_escape(url_path) + "</h1>\n<ul>\n";
-    if (url_path != "/") page += "<li><a href=\"../\">../</a></li>\n";
+    if (url_path != "/") page += "<li><a href=\"../\">../</a></li>\n"sv;
     // Percent-encoded: a name with a ':' ("a:b") cannot read as a scheme.
     for (const auto& n : names)
         page += "<li><a href=\"" + html_escape(url_encode_path(n)) + "\">" + html_escape(n) + "</a></li>\n";
-    page += "</ul></body></html>\n";
+    page += "</ul></body></html>\n"sv;
     return page;
 }
 

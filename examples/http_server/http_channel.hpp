@@ -102,7 +102,6 @@ public:
         // No progress either way for `timeout` (an idle keep-alive
         // connection, a stalled body, a client that stopped reading): close.
         this->set_idle_timeout(cfg_->timeout);
-        client_ = detail::peer_address(this->socket(), 0);
         if (cfg_->proxy_protocol)
             read_proxy_header();
         else
@@ -118,13 +117,13 @@ public:
             // only after the timeout.
             if (const char* why = line_error(data)) return refuse(400, why, {}, data);
         }
-        record_.append(data);
+        x().record.append(data);
     }
 
     void found_terminator() {
         switch (phase_) {
         case phase::head: on_head(); break;
-        case phase::body: body_.swap(record_); complete(); break;
+        case phase::body: x().body.swap(x().record); complete(); break;
         case phase::chunk_size: on_chunk_size(); break;
         case phase::chunk_data: on_chunk_data(); break;
         case phase::trailers: on_trailer(); break;
@@ -134,7 +133,7 @@ public:
         case phase::proxy_v2_fixed:
         case phase::proxy_v2_block: on_proxy_header(); break;
         }
-        record_.clear();  // keeps its capacity for the next record
+        if (ex_) ex_->record.clear();  // keeps its capacity for the next record (none after the last)
     }
 
     // The head (or a chunk-size or trailer line) outgrew its limit: answer
@@ -151,22 +150,22 @@ public:
         if (phase_ == phase::head) begin_head();  // the limit can be met before any byte was collected
         if (phase_ == phase::head || phase_ == phase::chunk_size || phase_ == phase::trailers) {
             const std::size_t limit = this->record_limit();
-            const std::size_t room = limit > record_.size() ? limit - record_.size() : 0;
+            const std::size_t room = limit > x().record.size() ? limit - x().record.size() : 0;
             if (const char* why = line_error(this->buffered_input().substr(0, room))) {
                 refuse(400, why, {}, this->buffered_input().substr(0, room));
                 return asynchat::overflow::skip;
             }
         }
         const std::size_t limit = this->record_limit();
-        const std::string_view seen =
-            this->buffered_input().substr(0, limit > record_.size() ? limit - record_.size() : 0);
+        const std::size_t collected = ex_ ? ex_->record.size() : 0;
+        const std::string_view seen = this->buffered_input().substr(0, limit > collected ? limit - collected : 0);
         if (phase_ == phase::head) {
             // 414 if the request line alone is over the limit. The part of the
             // head not collected yet is still in the input buffer.
-            std::size_t line = record_.find("\r\n");
+            std::size_t line = x().record.find("\r\n");
             if (line == std::string::npos) {
                 const std::size_t rest = this->buffered_input().find("\r\n");
-                line = rest == std::string_view::npos ? std::string::npos : record_.size() + rest;
+                line = rest == std::string_view::npos ? std::string::npos : x().record.size() + rest;
             }
             const bool line_too_long = line == std::string::npos || line > cfg_->max_head;
             refuse(line_too_long ? 414 : 431, line_too_long ? "request line too long" : "request head too large", {},
@@ -210,6 +209,30 @@ public:
         this->close();
     }
 
+    // A body that can no longer be sent whole: the file ended before the
+    // range (push_file's error::file_truncated) or a multipart producer's
+    // read came up short (file_shrank). The response is already cut; the
+    // connection ends quietly, as any failed write does, with a log line
+    // that says why. Every other error closes as the base class does.
+    void handle_error(const asynchat::error_code& ec) {
+        if (ec == asynchat::error::file_truncated) log_abort(ec.message());
+        handle_close();
+    }
+    void handle_error(std::exception_ptr error) {
+        try {
+            std::rethrow_exception(error);
+        } catch (const file_shrank& e) {
+            log_abort(e.what());
+            handle_close();
+        } catch (...) {
+            base::handle_error(std::current_exception());
+        }
+    }
+
+    // Whether the channel holds a request's parsing state (see exchange):
+    // true only while a request (or a PROXY header) is in progress.
+    bool holds_request_state() const { return ex_ != nullptr; }
+
     // Pipelining back-pressure: a client that sends requests without reading
     // the answers stops being read once enough is queued.
     bool readable() {
@@ -218,15 +241,37 @@ public:
     }
 
 private:
-    enum class phase { head, body, chunk_size, chunk_data, trailers, closing,
+    enum class phase : unsigned char { head, body, chunk_size, chunk_data, trailers, closing,
                        proxy_start, proxy_v1, proxy_v2_fixed, proxy_v2_block };
     static constexpr std::size_t max_queued = 1 << 20;
     static constexpr int max_open_files = 8;
     static constexpr std::size_t max_chunk_line = 1024;
 
-    // A bare LF, a bare CR or a NUL in `data`, which continues record_.
+    // Bodies of at most this many bytes are read when the request is
+    // answered and queued with their head (see serve_file); larger ones go
+    // with push_file (sendfile(2) on a socket), read as the socket drains.
+    static constexpr std::uint64_t small_body = 16 * 1024;
+
+    // Appends `length` bytes of `fd` from `offset` to `out`; false (and
+    // `out` as it was) if the file has fewer bytes there or cannot be read.
+    static bool read_into(std::string& out, int fd, std::uint64_t offset, std::uint64_t length) {
+        const std::size_t at = out.size(), n = static_cast<std::size_t>(length);
+        out.resize(at + n);
+        std::size_t got = 0;
+        while (got < n) {
+            const ssize_t r = ::pread(fd, &out[at + got], n - got, static_cast<off_t>(offset + got));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            got += static_cast<std::size_t>(r);
+        }
+        if (got == n) return true;
+        out.resize(at);
+        return false;
+    }
+
+    // A bare LF, a bare CR or a NUL in `data`, which continues the record.
     const char* line_error(std::string_view data) const {
-        char prev = record_.empty() ? '\0' : record_.back();
+        char prev = x().record.empty() ? '\0' : x().record.back();
         for (char c : data) {
             if (c == '\n' && prev != '\r') return "bare LF";
             if (prev == '\r' && c != '\n') return "bare CR";
@@ -248,13 +293,13 @@ private:
         this->set_record_limit(asynchat::no_limit);  // every PROXY record is a count but v1's line
         this->set_terminator(proxy::v2_signature.size());
         this->expires_after(cfg_->header_timeout);
-        started_ = std::chrono::steady_clock::now();
+        x().started = std::chrono::steady_clock::now();
     }
 
     void on_proxy_header() {
         switch (phase_) {
         case phase::proxy_start:
-            switch (proxy::version(record_)) {
+            switch (proxy::version(x().record)) {
             case 2:
                 phase_ = phase::proxy_v2_fixed;
                 this->set_terminator(std::size_t{4});
@@ -262,37 +307,37 @@ private:
             case 1:
                 // The shortest v1 line is 15 bytes: a line end in the first
                 // 12 can only be a malformed header.
-                if (record_.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+                if (x().record.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
                     return refuse_proxy(400, "v1 line with a CR, LF or NUL inside");
                 phase_ = phase::proxy_v1;
-                proxy_prefix_ = record_;
+                x().proxy_prefix = x().record;
                 this->set_terminator("\r\n");
-                this->set_record_limit(proxy::v1_max_line - 2 - proxy_prefix_.size());
+                this->set_record_limit(proxy::v1_max_line - 2 - x().proxy_prefix.size());
                 return;
             default:
                 return refuse_proxy(400, "no PROXY header");
             }
         case phase::proxy_v1:
-            return accept_proxy(proxy::parse_v1(proxy_prefix_ + record_));
+            return accept_proxy(proxy::parse_v1(x().proxy_prefix + x().record));
         case phase::proxy_v2_fixed: {
             std::string why;
-            const long length = proxy::parse_v2_fixed(record_, why);
+            const long length = proxy::parse_v2_fixed(x().record, why);
             if (length < 0) return refuse_proxy(400, why);
-            proxy_prefix_ = record_;
-            if (length == 0) return accept_proxy(proxy::parse_v2_block(proxy_prefix_, {}));
+            x().proxy_prefix = x().record;
+            if (length == 0) return accept_proxy(proxy::parse_v2_block(x().proxy_prefix, {}));
             phase_ = phase::proxy_v2_block;
             this->set_terminator(static_cast<std::size_t>(length));
             return;
         }
         default:
-            return accept_proxy(proxy::parse_v2_block(proxy_prefix_, record_));
+            return accept_proxy(proxy::parse_v2_block(x().proxy_prefix, x().record));
         }
     }
 
     void accept_proxy(const proxy::result& r) {
         if (!r.error.empty()) return refuse_proxy(400, r.error);
-        if (!r.client.empty()) client_ = r.client;  // else: the connection's own endpoints
-        proxy_prefix_.clear();
+        if (!r.client.empty()) proxy_client_ = std::make_unique<std::string>(r.client);  // else: the connection's own endpoints
+        x().proxy_prefix.clear();
         this->expires_never();
         read_head();
     }
@@ -302,8 +347,8 @@ private:
     // from us. Nothing is answered; the log names the peer and the status
     // a request would have had.
     void refuse_proxy(int status, const std::string&) {
-        req_.method = "PROXY";
-        req_.keep_alive = false;
+        x().req.method = "PROXY";
+        x().req.keep_alive = false;
         log(status, 0);
         finish();
     }
@@ -313,8 +358,7 @@ private:
     void read_head() {
         phase_ = phase::head;
         head_begun_ = false;
-        req_ = request{};
-        body_.clear();
+        release_exchange();
         this->set_terminator("\r\n\r\n");
         this->set_record_limit(cfg_->max_head);
     }
@@ -327,36 +371,40 @@ private:
         if (head_begun_) return;
         head_begun_ = true;
         this->expires_after(cfg_->header_timeout);
-        started_ = std::chrono::steady_clock::now();
+        x().started = std::chrono::steady_clock::now();
     }
 
     void on_head() {
         begin_head();  // a head of empty lines only may come whole with its terminator
-        parsed p = parse_head(record_);
+        exchange& e = x();
+        bool empty = false;
+        const refusal error = parse_head_into(e.record, e.req, empty);
         // Only the empty lines allowed before a request line (RFC 9112
         // section 2.2): the head goes on, and so does its deadline.
-        if (p.empty) return;
+        if (empty) return;
         this->expires_never();  // the head is in: from now on only progress counts
-        if (!p.req) return refuse(p.error.status, p.error.reason);  // the method comes from record_
-        req_ = std::move(*p.req);
+        if (error.status != 0) {
+            e.req.clear();  // nothing of a refused head is trusted: the method comes from the record
+            return refuse(error.status, error.reason);
+        }
 
-        if (req_.method != "GET" && req_.method != "HEAD" && req_.method != "POST") {
+        if (std::string_view(x().req.method) != "GET" && std::string_view(x().req.method) != "HEAD" && std::string_view(x().req.method) != "POST") {
             // The target is resolved before the method is looked at: a path
             // above the root is 403 whatever the method (as for GET below).
-            if (req_.outside_root) return refuse(403, "the path leaves the root");
+            if (x().req.outside_root) return refuse(403, "the path leaves the root");
             static constexpr const char* known[] = {"PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
             for (const char* m : known)
-                if (req_.method == m) return refuse(405, "method not allowed", allow_field());
+                if (x().req.method == m) return refuse(405, "method not allowed", allow_field());
             return refuse(501, "unknown method");
         }
-        const std::uint64_t length = req_.content_length.value_or(0);
+        const std::uint64_t length = x().req.content_length.value_or(0);
         if (length > cfg_->max_body) return refuse(413, "body larger than " + std::to_string(cfg_->max_body) + " bytes");
         // RFC 9110 section 10.1.1: an HTTP/1.0 client's expectation is
         // ignored (it cannot parse a 1xx); none is sent when no body follows.
-        if (req_.expect_continue && req_.minor_version == 1 && (req_.chunked || length != 0))
+        if (x().req.expect_continue && x().req.minor_version == 1 && (x().req.chunked || length != 0))
             this->push("HTTP/1.1 100 Continue\r\n\r\n");
 
-        if (req_.chunked) return read_chunk_size();
+        if (x().req.chunked) return read_chunk_size();
         if (length == 0) return complete();  // never set_terminator(0): 0 means "no framing"
         // The asynchat move: the same stream, now framed by a byte count.
         phase_ = phase::body;
@@ -369,8 +417,8 @@ private:
     // target that names no resource here (CONNECT's authority, OPTIONS *)
     // gets what the server supports at all.
     std::string allow_field() const {
-        if (req_.path == "/echo") return "Allow: POST\r\n";
-        if (req_.path.empty()) return "Allow: GET, HEAD, POST\r\n";
+        if (std::string_view(x().req.path) == "/echo") return "Allow: POST\r\n";
+        if (x().req.path.empty()) return "Allow: GET, HEAD, POST\r\n";
         return "Allow: GET, HEAD\r\n";
     }
 
@@ -381,15 +429,15 @@ private:
     }
 
     void on_chunk_size() {
-        const auto size = parse_chunk_size(record_);
+        const auto size = parse_chunk_size(x().record);
         if (!size) return refuse(400, "bad chunk size line");
         if (*size == 0) {  // the last chunk: trailer fields, then an empty line
             phase_ = phase::trailers;
-            trailer_bytes_ = 0;
+            x().trailer_bytes = 0;
             this->set_record_limit(cfg_->max_head);
             return;  // the terminator stays "\r\n"
         }
-        if (body_.size() + *size > cfg_->max_body)
+        if (x().body.size() + *size > cfg_->max_body)
             return refuse(413, "body larger than " + std::to_string(cfg_->max_body) + " bytes");
         phase_ = phase::chunk_data;
         this->set_record_limit(asynchat::no_limit);
@@ -397,18 +445,18 @@ private:
     }
 
     void on_chunk_data() {
-        if (record_.compare(record_.size() - 2, 2, "\r\n") != 0)
+        if (x().record.compare(x().record.size() - 2, 2, "\r\n") != 0)
             return refuse(400, "chunk data not followed by CRLF");
-        body_.append(record_, 0, record_.size() - 2);
+        x().body.append(x().record, 0, x().record.size() - 2);
         read_chunk_size();
     }
 
     void on_trailer() {
-        if (record_.empty()) return complete();
-        trailer_bytes_ += record_.size() + 2;
-        if (trailer_bytes_ > cfg_->max_head) return refuse(431, "trailer section too large");
+        if (x().record.empty()) return complete();
+        x().trailer_bytes += x().record.size() + 2;
+        if (x().trailer_bytes > cfg_->max_head) return refuse(431, "trailer section too large");
         std::string_view name, value;
-        if (const std::string why = check_field_line(record_, name, value); !why.empty())
+        if (const std::string why = check_field_line(x().record, name, value); !why.empty())
             return refuse(400, why);
         // Trailer fields are ignored: they never change how a message is framed.
     }
@@ -418,21 +466,21 @@ private:
         this->expires_never();
         answer();
         if (phase_ == phase::closing) return;
-        if (!req_.keep_alive) return finish();
+        if (!x().req.keep_alive) return finish();
         read_head();
     }
 
     void answer() {
         static constexpr std::string_view text = "text/plain; charset=utf-8";
-        if (req_.outside_root) return reply(403, text, error_page(403, "the path leaves the root"));
-        if (req_.path == "/echo") {
-            if (req_.method != "POST") return reply(405, text, "POST only\n", allow_field());
-            const std::string type(req_.field("content-type").value_or("application/octet-stream"));
-            return reply_unvalidated(type, std::move(body_));
+        if (x().req.outside_root) return reply(403, text, error_page(403, "the path leaves the root"));
+        if (std::string_view(x().req.path) == "/echo") {
+            if (std::string_view(x().req.method) != "POST") return reply(405, text, "POST only\n", allow_field());
+            const std::string type(x().req.field("content-type").value_or("application/octet-stream"));
+            return reply_unvalidated(type, std::move(x().body));
         }
-        if (req_.method == "POST") return reply(405, text, "POST only at /echo\n", allow_field());
+        if (std::string_view(x().req.method) == "POST") return reply(405, text, "POST only at /echo\n", allow_field());
         if (cfg_->root.empty()) {
-            if (req_.path == "/") return reply_unvalidated("text/html; charset=utf-8", builtin_page());
+            if (std::string_view(x().req.path) == "/") return reply_unvalidated("text/html; charset=utf-8", builtin_page());
             return reply(404, text, error_page(404, "no such page"));
         }
         serve_file();
@@ -440,21 +488,21 @@ private:
 
     void serve_file() {
         static constexpr std::string_view text = "text/plain; charset=utf-8";
-        resolved r = resolve(cfg_->root, req_.path);
-        if (r.status) return reply(r.status, text, error_page(r.status, req_.path));
+        resolved r = resolve(cfg_->root, x().req.path);
+        if (r.status) return reply(r.status, text, error_page(r.status, x().req.path));
         if (S_ISDIR(r.info.st_mode)) {
-            if (req_.path.back() != '/') {
+            if (x().req.path.back() != '/') {
                 // The path is normalised ("//docs" is "/docs"), so this is
                 // always an absolute path on this site; the query is kept.
                 const std::string location =
-                    "Location: " + url_encode_path(req_.path + "/") + encode_query(req_.query) + "\r\n";
+                    "Location: " + url_encode_path(x().req.path + "/") + encode_query(x().req.query) + "\r\n";
                 return reply(301, text, "moved\n", location);
             }
             // The index is resolved as any file is: a symlink named
             // index.html cannot lead out of the root either.
-            resolved index = resolve(cfg_->root, req_.path + "index.html");
+            resolved index = resolve(cfg_->root, x().req.path + "index.html");
             if (index.status || !S_ISREG(index.info.st_mode))
-                return reply_unvalidated("text/html; charset=utf-8", directory_index(cfg_->root, r.file, req_.path));
+                return reply_unvalidated("text/html; charset=utf-8", directory_index(cfg_->root, r.file, x().req.path));
             r = std::move(index);
         }
         const auto size = static_cast<std::uint64_t>(r.info.st_size);
@@ -463,14 +511,14 @@ private:
         // a file response allocates nothing for its head.
         thread_local std::string validators, head;
         validators.clear();
-        validators += "Accept-Ranges: bytes\r\nETag: ";
+        validators += "Accept-Ranges: bytes\r\nETag: "sv;
         validators += etag;
-        validators += "\r\nLast-Modified: ";
+        validators += "\r\nLast-Modified: "sv;
         validators += last_modified(r.info.st_mtime);
-        validators += "\r\n";
+        validators += "\r\n"sv;
         head.clear();
-        const file_decision d = evaluate(req_, etag, r.info.st_mtime, size);
-        const bool keep = req_.keep_alive, http10 = req_.minor_version == 0;
+        const file_decision d = evaluate(x().req, etag, r.info.st_mtime, size);
+        const bool keep = x().req.keep_alive, http10 = x().req.minor_version == 0;
         switch (d.status) {
         case 304:  // the validators, no body, no Content-Length (as nginx)
             append_response_head(head, 304, {{}, 0, keep, http10, validators, false});
@@ -493,18 +541,28 @@ private:
             std::uint64_t first = 0, length = size;
             if (d.status != 200) {
                 const byte_range& b = d.ranges.front();
-                validators += "Content-Range: bytes ";
+                validators += "Content-Range: bytes "sv;
                 append_decimal(validators, b.first);
                 validators += '-';
                 append_decimal(validators, b.last);
                 validators += '/';
                 append_decimal(validators, size);
-                validators += "\r\n";
+                validators += "\r\n"sv;
                 first = b.first;
                 length = b.length();
             }
             append_response_head(head, d.status, {type, length, keep, http10, validators});
+            if (body && length != 0 && length <= small_body && read_into(head, r.fd.get(), first, length)) {
+                // A small body is read now, behind its head, and copied into
+                // the output queue with it: the answers to a pipelined batch
+                // leave in one write, not one write (and one trip through
+                // the event loop) each.
+                this->push(std::string_view(head));
+                return log(d.status, length);
+            }
             this->push(std::string_view(head));  // copied into the output queue
+            // A larger body, or a file that came up short just now (push_file
+            // then reports it as file_truncated, see handle_error).
             if (body && length != 0) this->push_file(asynchat::file_handle(r.fd.release()), first, length);
             return log(d.status, length);
         }
@@ -530,10 +588,11 @@ private:
         }
         std::optional<file_producer> multipart;
         if (body && length != 0) {
+            if (!open_files_) open_files_ = std::make_shared<int>(0);
             try {
                 multipart.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
-                return reply(403, text, error_page(403, req_.path));
+                return reply(403, text, error_page(403, x().req.path));
             }
         }
         this->push(response_head(d.status, {content_type, length, keep, http10, extra}));
@@ -544,9 +603,9 @@ private:
     // A 200 of a resource without validators (a directory index, the
     // built-in page, /echo), once its preconditions are evaluated.
     void reply_unvalidated(std::string_view type, std::string body) {
-        switch (evaluate_without_validators(req_)) {
+        switch (evaluate_without_validators(x().req)) {
         case 304:  // no validators to send, no body, no Content-Length
-            this->push(response_head(304, {{}, 0, req_.keep_alive, req_.minor_version == 0, {}, false}));
+            this->push(response_head(304, {{}, 0, x().req.keep_alive, x().req.minor_version == 0, {}, false}));
             return log(304, 0);
         case 412:
             return reply(412, "text/plain; charset=utf-8", error_page(412, "a precondition failed"));
@@ -563,7 +622,7 @@ private:
 
     void reply(int status, std::string_view type, std::string body, std::string_view extra = {}) {
         const std::size_t size = body.size();
-        this->push(response_head(status, {type, size, req_.keep_alive, req_.minor_version == 0, extra}));
+        this->push(response_head(status, {type, size, x().req.keep_alive, x().req.minor_version == 0, extra}));
         if (has_content(status)) this->push(std::move(body));  // moved into the queue, never copied
         log(status, size);
     }
@@ -572,18 +631,18 @@ private:
     // to HEAD, never in a 1xx or 304 (RFC 9112 section 6.3). Every answer,
     // refusals included, is built from the current request's method.
     bool has_content(int status) const {
-        return req_.method != "HEAD" && status >= 200 && status != 304;
+        return std::string_view(x().req.method) != "HEAD" && status >= 200 && status != 304;
     }
 
     // Answers with an error, then closes: nothing after a refused request is
     // processed. A head refused before it was parsed (a bare LF, a head over
     // the limit, a timeout, a malformed field) still has its method read from
-    // the bytes seen so far, record_ then `more`: a HEAD gets a head alone.
+    // the bytes seen so far, the record then `more`: a HEAD gets a head alone.
     void refuse(int status, const std::string& reason, std::string_view extra = {}, std::string_view more = {}) {
-        if (phase_ == phase::head && req_.method.empty())
-            req_.method = std::string(leading_method(record_ + std::string(more)));
-        if (req_.method.empty()) req_.method = "-";
-        req_.keep_alive = false;
+        if (phase_ == phase::head && x().req.method.empty())
+            x().req.method = std::string(leading_method(x().record + std::string(more)));
+        if (x().req.method.empty()) x().req.method = "-";
+        x().req.keep_alive = false;
         const std::string body = error_page(status, reason);
         this->push(response_head(status, {"text/plain; charset=utf-8", body.size(), false, false, extra}));
         if (has_content(status)) this->push(body);
@@ -592,6 +651,7 @@ private:
     }
 
     void finish() {
+        release_exchange();  // nothing more is parsed or answered
         phase_ = phase::closing;
         this->set_record_limit(asynchat::no_limit);
         this->expires_never();
@@ -602,26 +662,90 @@ private:
 
     // Files this connection holds open: ranges queued with push_file, and
     // multipart bodies being read.
-    int open_files() const { return *open_files_ + static_cast<int>(this->queued_files()); }
+    int open_files() const { return (open_files_ ? *open_files_ : 0) + static_cast<int>(this->queued_files()); }
 
     void log(int status, std::uint64_t bytes) {
         if (!cfg_->log) return;
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - started_).count();
-        cfg_->log(client_ + ' ' + (req_.method.empty() ? "-" : req_.method) + ' ' + (req_.target.empty() ? "-" : req_.target) + ' ' +
+                            std::chrono::steady_clock::now() - x().started).count();
+        cfg_->log(client() + ' ' + (x().req.method.empty() ? "-" : x().req.method) + ' ' + (x().req.target.empty() ? "-" : x().req.target) + ' ' +
                   std::to_string(status) + ' ' + std::to_string(bytes) + ' ' + std::to_string(us) + "us");
     }
 
+    // The client's address for the log: the one a PROXY header named, else
+    // the socket's peer (asked when a line is written, not kept).
+    std::string client() {
+        return proxy_client_ ? *proxy_client_ : detail::peer_address(this->socket(), 0);
+    }
+
+    // "CLIENT - - aborted: WHY": a response cut short after its own line was
+    // logged (the request it answered may not be the current one).
+    void log_abort(const std::string& why) {
+        if (cfg_->log) cfg_->log(client() + " - - aborted: " + why);
+    }
+
+    // What one request needs while it is in progress: the record being
+    // collected (head, body, chunk line...), the body, the parsed head. Taken
+    // from a per-thread pool at the first byte of a head (or of a PROXY
+    // header) and given back once the request is answered or refused: an
+    // idle keep-alive connection holds none of it, and a busy one reuses the
+    // strings' capacity instead of allocating per request.
+    struct exchange {
+        std::string record;
+        std::string body;
+        std::string proxy_prefix;  // the first part of a PROXY header (v1's 12 bytes, v2's 4)
+        request req;
+        std::uint64_t trailer_bytes = 0;
+        std::chrono::steady_clock::time_point started{};  // the head's first byte (see begin_head)
+    };
+    // At most this many idle exchanges per thread, none holding more than
+    // max_kept bytes in a string (a 1 MiB body is not kept).
+    static constexpr std::size_t pool_size = 64;
+    static constexpr std::size_t max_kept = 16 * 1024;
+    static std::vector<std::unique_ptr<exchange>>& pool() {
+        thread_local std::vector<std::unique_ptr<exchange>> p;
+        return p;
+    }
+
+    // The current request's state, taken from the pool if none is held.
+    exchange& x() const {
+        if (!ex_) {
+            auto& p = pool();
+            if (p.empty()) {
+                ex_ = std::make_unique<exchange>();
+            } else {
+                ex_ = std::move(p.back());
+                p.pop_back();
+            }
+        }
+        return *ex_;
+    }
+
+    // Gives the request's state back to the pool, emptied.
+    void release_exchange() {
+        if (!ex_) return;
+        std::unique_ptr<exchange> e = std::move(ex_);
+        auto& p = pool();
+        if (p.size() >= pool_size) return;  // freed
+        auto trim = [](std::string& s) {
+            if (s.capacity() > max_kept) std::string().swap(s);
+            else s.clear();
+        };
+        trim(e->record);
+        trim(e->body);
+        e->proxy_prefix.clear();
+        e->req.clear();
+        e->trailer_bytes = 0;
+        p.push_back(std::move(e));
+    }
+
     std::shared_ptr<const config> cfg_;
+    mutable std::unique_ptr<exchange> ex_;     // null while idle (see exchange)
+    std::unique_ptr<std::string> proxy_client_;  // the client a PROXY header named, if any
+    // Files of multipart bodies being read by producers on this connection,
+    // made at the first (shared with them: they may outlive the channel).
+    std::shared_ptr<int> open_files_;
     phase phase_ = phase::head;
-    std::string record_;  // the record being collected (head, body, chunk line...)
-    std::string body_;
-    std::string client_;        // the client's address, from the socket or the PROXY header
-    std::string proxy_prefix_;  // the first part of a PROXY header (v1's 12 bytes, v2's 4)
-    request req_;
-    std::uint64_t trailer_bytes_ = 0;
-    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-    std::shared_ptr<int> open_files_ = std::make_shared<int>(0);
     bool peer_closed_ = false;
     bool lingering_ = false;
     bool head_begun_ = false;  // a byte of the current head has arrived (see begin_head)

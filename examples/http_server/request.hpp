@@ -16,6 +16,9 @@
 
 namespace http {
 
+using namespace std::string_view_literals;  // "..."sv: no strlen
+
+
 // A refusal: the status to answer with and why (for the body and the log).
 struct refusal {
     int status = 0;
@@ -36,6 +39,11 @@ struct request {
     bool chunked = false;
     bool keep_alive = true;
     bool expect_continue = false;
+
+    // Empties every member, keeping the strings' and the field list's
+    // capacity: a request object reused for the next head allocates only
+    // for what outgrows it (see parse_head_into).
+    void clear();
 
     // The value of the first field called `name` (case-insensitive), if any.
     std::optional<std::string_view> field(std::string_view name) const;
@@ -92,6 +100,20 @@ inline std::string_view trim_ows(std::string_view s) {
     return s;
 }
 
+inline void request::clear() {
+    method.clear();
+    target.clear();
+    path.clear();
+    query.clear();
+    outside_root = false;
+    minor_version = 1;
+    fields.clear();
+    content_length.reset();
+    chunked = false;
+    keep_alive = true;
+    expect_continue = false;
+}
+
 inline std::optional<std::string_view> request::field(std::string_view name) const {
     for (const auto& f : fields)
         if (iequals(f.first, name)) return std::string_view(f.second);
@@ -102,7 +124,7 @@ inline std::optional<std::string> request::field_list(std::string_view name) con
     std::optional<std::string> out;
     for (const auto& f : fields) {
         if (!iequals(f.first, name)) continue;
-        if (out) *out += ", ";
+        if (out) *out += ", "sv;
         else out.emplace();
         *out += f.second;
     }
@@ -307,19 +329,20 @@ struct head_limits {
     std::size_t max_fields = 100;
 };
 
-// Parses a request head: the bytes before "\r\n\r\n".
-inline parsed parse_head(std::string_view head, const head_limits& limits = {}) {
-    parsed out;
-    auto refuse = [&](int status, std::string reason) {
-        out.error = {status, std::move(reason)};
-        return out;
-    };
+// Parses a request head (the bytes before "\r\n\r\n") into `req`, which is
+// cleared first and reused (its strings keep their capacity). Returns the
+// refusal (status 0: none); `empty` says the head held only the empty lines
+// allowed between requests. On a refusal `req` holds what was read so far.
+inline refusal parse_head_into(std::string_view head, request& req, bool& empty, const head_limits& limits = {}) {
+    req.clear();
+    empty = false;
+    auto refuse = [](int status, std::string reason) { return refusal{status, std::move(reason)}; };
 
     // Empty lines before a request line are allowed (RFC 9112 section 2.2).
     while (head.substr(0, 2) == "\r\n") head.remove_prefix(2);
     if (head.empty()) {
-        out.empty = true;
-        return out;
+        empty = true;
+        return {};
     }
     // Lines end with CRLF only: a bare CR or LF is how smuggling starts.
     for (std::size_t i = 0; i < head.size(); ++i) {
@@ -337,9 +360,8 @@ inline parsed parse_head(std::string_view head, const head_limits& limits = {}) 
     const auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
     if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos)
         return refuse(400, "malformed request line");
-    request req;
-    req.method = std::string(line.substr(0, sp1));
-    req.target = std::string(line.substr(sp1 + 1, sp2 - sp1 - 1));
+    req.method.assign(line.substr(0, sp1));
+    req.target.assign(line.substr(sp1 + 1, sp2 - sp1 - 1));
     const std::string_view version = line.substr(sp2 + 1);
     if (!is_token(req.method)) return refuse(400, "invalid method");
     if (req.target.empty()) return refuse(400, "empty request target");
@@ -358,7 +380,7 @@ inline parsed parse_head(std::string_view head, const head_limits& limits = {}) 
     // OPTIONS only. The last two name no resource here: the channel answers
     // 405 (the method is not supported).
     std::string_view target = req.target;
-    const bool connect = req.method == "CONNECT", options = req.method == "OPTIONS";
+    const bool connect = std::string_view(req.method) == "CONNECT", options = std::string_view(req.method) == "OPTIONS";
     if (connect) {
         if (target.front() == '/' || target.find('/') != std::string_view::npos || target.find(':') == std::string_view::npos)
             return refuse(400, "CONNECT needs an authority-form target (host:port)");
@@ -381,12 +403,18 @@ inline parsed parse_head(std::string_view head, const head_limits& limits = {}) 
             return refuse(400, "unsupported request target form");
         }
         const auto q = target.find('?');
-        if (q != std::string_view::npos) req.query = std::string(target.substr(q));
-        const auto decoded = percent_decode(target.substr(0, q));
-        if (!decoded) return refuse(400, "bad percent-encoding in the path");
-        auto normal = normalize_path(*decoded);
-        if (normal) req.path = std::move(*normal);
-        else req.outside_root = true;
+        if (q != std::string_view::npos) req.query.assign(target.substr(q));
+        const std::string_view raw = target.substr(0, q);
+        if (raw.find('%') == std::string_view::npos && raw.find("//"sv) == std::string_view::npos &&
+            raw.find("/."sv) == std::string_view::npos) {
+            req.path.assign(raw);  // nothing to decode, no empty or dot-segment: already normal
+        } else {
+            const auto decoded = percent_decode(raw);
+            if (!decoded) return refuse(400, "bad percent-encoding in the path");
+            auto normal = normalize_path(*decoded);
+            if (normal) req.path = std::move(*normal);
+            else req.outside_root = true;
+        }
     }
 
     // Fields.
@@ -439,7 +467,15 @@ inline parsed parse_head(std::string_view head, const head_limits& limits = {}) 
         if (codings.size() > 1) return refuse(501, "unsupported transfer coding");
         req.chunked = true;
     }
-    out.req = std::move(req);
+    return {};
+}
+
+// Parses a request head: the bytes before "\r\n\r\n" (see parse_head_into).
+inline parsed parse_head(std::string_view head, const head_limits& limits = {}) {
+    parsed out;
+    request req;
+    out.error = parse_head_into(head, req, out.empty, limits);
+    if (out.error.status == 0 && !out.empty) out.req = std::move(req);
     return out;
 }
 

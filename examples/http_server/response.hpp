@@ -10,6 +10,10 @@
 
 namespace http {
 
+// Literals appended as "..."sv: their length is known at compile time (no strlen).
+using namespace std::string_view_literals;
+
+
 inline const char* status_text(int status) {
     switch (status) {
     case 100: return "Continue";
@@ -89,11 +93,11 @@ inline std::string html_escape(std::string_view s) {
     out.reserve(s.size());
     for (char c : s) {
         switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
+        case '&': out += "&amp;"sv; break;
+        case '<': out += "&lt;"sv; break;
+        case '>': out += "&gt;"sv; break;
+        case '"': out += "&quot;"sv; break;
+        case '\'': out += "&#39;"sv; break;
         default: out += c;
         }
     }
@@ -156,25 +160,25 @@ struct head_fields {
 // Appends the head to `h` (a buffer the caller reuses: no allocation once it
 // has grown).
 inline void append_response_head(std::string& h, int status, const head_fields& f) {
-    h += "HTTP/1.1 ";
+    h += "HTTP/1.1 "sv;
     append_decimal(h, static_cast<std::uint64_t>(status));
     h += ' ';
     h += status_text(status);
-    h += "\r\nServer: asynchat-http\r\nDate: ";
+    h += "\r\nServer: asynchat-http\r\nDate: "sv;
     h += current_date();
     if (!f.content_type.empty()) {
-        h += "\r\nContent-Type: ";
+        h += "\r\nContent-Type: "sv;
         h += f.content_type;
     }
     if (f.has_length) {
-        h += "\r\nContent-Length: ";
+        h += "\r\nContent-Length: "sv;
         append_decimal(h, f.content_length);
     }
-    h += "\r\n";
+    h += "\r\n"sv;
     h += f.extra;
-    if (!f.keep_alive) h += "Connection: close\r\n";
-    else if (f.http10_client) h += "Connection: keep-alive\r\n";
-    h += "\r\n";
+    if (!f.keep_alive) h += "Connection: close\r\n"sv;
+    else if (f.http10_client) h += "Connection: keep-alive\r\n"sv;
+    h += "\r\n"sv;
 }
 
 inline std::string response_head(int status, const head_fields& f) {
