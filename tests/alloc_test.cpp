@@ -253,6 +253,39 @@ TEST_CASE("an idle channel with no timeout allocates nothing beyond its own obje
     CHECK(allocations_of_an_idle_channel([](quiet_channel& c) { c.expires_after(std::chrono::hours(1)); }) > 2);
 }
 
+TEST_CASE("a pending wait's memory is reused only for requests of about its size", "[alloc][footprint]") {
+    // An idle wait must not sit in a block a large write left behind (as in
+    // Asio's own cache, which serves any request from any bigger block).
+    using asynchat::detail::op_memory;
+    op_memory::release();
+    void* big = op_memory::allocate(400);  // a write op carrying its gathered pieces
+    op_memory::deallocate(big, 400);
+    std::size_t small_new = 0, big_new = 0, close_new = 0;
+    void* small = nullptr;
+    void* again = nullptr;
+    void* close = nullptr;
+    {
+        allocation_counter counter;
+        small = op_memory::allocate(136);  // a wait for readability: a block of its own
+        small_new = counter.count();
+        again = op_memory::allocate(400);  // the cached block, for its own size class
+        big_new = counter.count() - small_new;
+        op_memory::deallocate(small, 136);
+        close = op_memory::allocate(120);  // within 1.5 times: reused
+        close_new = counter.count() - small_new - big_new;
+    }
+    CHECK(small_new == 1);
+    CHECK(again == big);
+    CHECK(big_new == 0);
+    CHECK(close == small);
+    CHECK(close_new == 0);
+    op_memory::deallocate(again, 400);
+    op_memory::deallocate(close, 120);
+    CHECK(op_memory::cached_blocks() == 2);
+    op_memory::release();
+    CHECK(op_memory::cached_blocks() == 0);
+}
+
 namespace {
 // What the queue holds, drained through gather/consume as a writer would.
 std::string drain(asynchat::output_queue& q) {
