@@ -9,29 +9,29 @@
 
 namespace asynchat::detail {
 
-// Memory for the operations an idle channel leaves pending (its wait for
-// readability, its timer's wait), kept apart from Asio's own per-thread
+// Memory for the operations a channel starts (its reads, its writes, its wait
+// for readability, its timer's wait), kept apart from Asio's own per-thread
 // cache. Asio serves any operation from a cached block that is big enough,
 // so a wait pending for hours could sit in a block left by a large write (a
 // gathered write carries its pieces, about 400 bytes): idle memory would
-// depend on what the thread did last. Here a block is reused only for a
-// request of about its size (at most 1.5 times smaller), so a busy channel
-// still allocates nothing per wait in the steady state, and an idle wait
-// holds a block of its own size.
+// depend on what the thread did last. Here sizes are rounded up to a class
+// (a multiple of 16 bytes, malloc's own granularity) and a block is reused
+// only for a request of its own class, so an idle wait holds a block of its
+// own size, and a busy channel allocates nothing per operation in the steady
+// state: a block given back keeps the class it was made for, whatever asked
+// for it (a looser match once let a wait take a read's block and give it back
+// labelled as a wait's, and every read then allocated).
 //
-// Bounded: at most `slots` blocks per thread; anything beyond is freed at
-// once. The cache is freed when the thread exits; blocks given back after
-// that are freed at once. Blocks come from ::operator new: one taken on a
-// thread may be given back on another.
 class op_memory {
 public:
     static constexpr std::size_t slots = 8;
 
     // @throws std::bad_alloc
     static void* allocate(std::size_t size) {
+        size = size_class(size);
         state& s = local();
         for (std::size_t i = s.count; i-- != 0;) {
-            if (s.size[i] >= size && s.size[i] - size <= size / 2) {
+            if (s.size[i] == size) {
                 void* p = s.block[i];
                 --s.count;
                 s.block[i] = s.block[s.count];
@@ -44,8 +44,19 @@ public:
 
     // `p` from allocate(size), with the same `size`.
     static void deallocate(void* p, std::size_t size) noexcept {
+        size = size_class(size);
         state& s = local();
-        if (s.closed || s.count == slots) return ::operator delete(p);
+        if (s.closed) return ::operator delete(p);
+        if (s.count == slots) {
+            // Full: the newest block replaces one of the others in turn, so
+            // blocks of sizes no longer asked for (a connect's, a handshake's)
+            // cannot hold every slot for good.
+            const std::size_t victim = s.next++ % slots;
+            ::operator delete(s.block[victim]);
+            s.block[victim] = p;
+            s.size[victim] = size;
+            return;
+        }
         if (!s.registered) {
             s.registered = true;
             try {
@@ -70,12 +81,16 @@ public:
         s.count = 0;
     }
 
+    // The size of the block made for a request of `size` bytes.
+    static constexpr std::size_t size_class(std::size_t size) noexcept { return (size + 15) / 16 * 16; }
+
 private:
     // Trivially destructible, so reaching it costs no guard on the hot path.
     struct state {
         void* block[slots];
         std::size_t size[slots];
         std::size_t count;
+        std::size_t next;  // the slot a full cache gives up next
         bool registered;
         bool closed;
     };

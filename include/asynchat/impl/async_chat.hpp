@@ -209,10 +209,15 @@ void ASYNCHAT_CHANNEL_T::read_next() {
         }
         readable_ = false;
         char* room = framer_.prepare(Derived::ac_in_buffer_size);
+        // Reads and writes also take their operations from op_memory: a
+        // write carries its pieces (about 400 bytes), and Asio's two-slot
+        // cache, shared with the wait above, would otherwise trade a read's
+        // block for a write's and allocate on every round trip.
         stream_.async_read_some(asio::buffer(room, Derived::ac_in_buffer_size),
-                                [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
+                                detail::own_op_memory([self = this->shared_from_this()](const error_code& ec,
+                                                                                        std::size_t n) {
                                     static_cast<async_chat&>(*self).on_read(ec, n);
-                                });
+                                }));
         reading_ = true;
     });
 }
@@ -322,9 +327,10 @@ void ASYNCHAT_CHANNEL_T::send_next() {
             started = send_file();
             return;
         }
-        stream_.async_write_some(pieces, [self = this->shared_from_this()](const error_code& ec, std::size_t n) {
-            static_cast<async_chat&>(*self).on_write(ec, n);
-        });
+        stream_.async_write_some(pieces, detail::own_op_memory([self = this->shared_from_this()](
+                                             const error_code& ec, std::size_t n) {
+                                     static_cast<async_chat&>(*self).on_write(ec, n);
+                                 }));
         started = true;
     });
     // A producer's piece over the output limit: after the write began (the
