@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <cerrno>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -176,4 +178,45 @@ TEST_CASE("http files: a file that shrinks while it is sent closes quietly with 
             }
         }
     }
+}
+
+TEST_CASE("http files: the realpath fallback opens what it checked, never a symlink swapped in since",
+          "[http][files]") {
+    // realpath(3) says where a path leads, then the file is opened. Between
+    // the two, someone who can write under the root may replace a directory
+    // on the way with a symlink out of the root. The open must not follow it.
+    char tmpl[] = "/tmp/asynchat-swap-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    ::mkdir((dir + "/root").c_str(), 0755);
+    ::mkdir((dir + "/root/pub").c_str(), 0755);
+    std::ofstream(dir + "/root/pub/f.txt") << "inside\n";
+    ::mkdir((dir + "/outside").c_str(), 0755);
+    std::ofstream(dir + "/outside/f.txt") << "outside\n";
+    const std::string root = *http::real_path(dir + "/root");
+    const auto real = http::real_path(root + "/pub/f.txt");
+    REQUIRE(real);
+    {
+        const int fd = http::detail::open_resolved(root, *real);  // nothing swapped: opened
+        CHECK(fd >= 0);
+        if (fd >= 0) ::close(fd);
+    }
+    // The swap, after realpath looked.
+    REQUIRE(::rename((root + "/pub").c_str(), (dir + "/pub-old").c_str()) == 0);
+    REQUIRE(::symlink((dir + "/outside").c_str(), (root + "/pub").c_str()) == 0);
+    const int followed = ::open(real->c_str(), O_RDONLY | O_CLOEXEC);
+    CHECK(followed >= 0);  // what open(2) of the checked path would do: leave the root
+    if (followed >= 0) ::close(followed);
+    errno = 0;
+    const int fd = http::detail::open_resolved(root, *real);
+    CHECK(fd < 0);
+    CHECK((errno == ELOOP || errno == ENOTDIR));
+    if (fd >= 0) ::close(fd);
+    // The root itself, and a file directly in it, open too.
+    std::ofstream(root + "/top.txt") << "top\n";
+    for (const std::string& p : {root, root + "/top.txt"}) {
+        const int ok = http::detail::open_resolved(root, p);
+        CHECK(ok >= 0);
+        if (ok >= 0) ::close(ok);
+    }
+    std::system(("rm -rf '" + dir + "'").c_str());
 }

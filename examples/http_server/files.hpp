@@ -7,6 +7,7 @@
 #include "response.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -80,12 +81,14 @@ struct resolved {
 // walk stops at it) is then resolved the `realpath` way: realpath(3) (a
 // readlink per symlink on the way), a prefix check against the root, then
 // open(2). All three give the same answers; tests run each.
+// The choice is process-wide and atomic: with --threads N, several event
+// loops may meet the refusal at once.
 enum class resolver { openat2, walk, realpath };
-inline resolver& path_resolver() {
+inline std::atomic<resolver>& path_resolver() {
 #ifdef HTTP_SERVER_HAVE_OPENAT2
-    static resolver r = resolver::openat2;
+    static std::atomic<resolver> r{resolver::openat2};
 #else
-    static resolver r = resolver::walk;
+    static std::atomic<resolver> r{resolver::walk};
 #endif
     return r;
 }
@@ -151,6 +154,17 @@ inline int walk_beneath(int root_dir, const std::string& path) {
 
 inline bool inside(const std::string& root, const std::string& real) {
     return root == "/" || real == root || real.compare(0, root.size() + 1, root + "/") == 0;
+}
+
+// Opens `real`, a canonical path under `root` that realpath(3) returned, the
+// way the walk opens: from the root's descriptor, O_NOFOLLOW at every step.
+// Between realpath and the open, someone who can write under the root may
+// swap a directory on the way for a symlink out of it; open(2) would follow
+// it, this refuses it (ELOOP, ENOTDIR). -1 with errno on failure.
+inline int open_resolved(const std::string& root, const std::string& real) {
+    const int dir = root_fd(root);
+    if (dir < 0) return -1;
+    return walk_beneath(dir, root == "/" ? real : real.substr(root.size()));
 }
 // After realpath(3) failed for `file` (root + path): does the part of it
 // that exists lead out of the root, through a symlink (dangling ones
@@ -243,9 +257,9 @@ inline resolved resolve(const std::string& root, const std::string& path) {
             r.status = 403;
             return r;
         }
-        r.fd.reset(::open(real->c_str(), detail::open_flags));
+        r.fd.reset(detail::open_resolved(root, *real));
         if (r.fd.get() < 0) {
-            r.status = errno == EACCES ? 403 : 404;
+            r.status = errno == ENOENT ? 404 : 403;  // ELOOP, ENOTDIR: a symlink swapped in since
             return r;
         }
     }
@@ -364,11 +378,11 @@ inline std::string directory_index(const std::string& root, const std::string& d
     std::string page = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of " +
                        html_escape(url_path) + "</title></head>\n<body><h1>Index of " +
                        html_escape(url_path) + "</h1>\n<ul>\n";
-    if (url_path != "/") page += "<li><a href=\"../\">../</a></li>\n"sv;
+    if (url_path != "/") page += std::string_view("<li><a href=\"../\">../</a></li>\n");
     // Percent-encoded: a name with a ':' ("a:b") cannot read as a scheme.
     for (const auto& n : names)
         page += "<li><a href=\"" + html_escape(url_encode_path(n)) + "\">" + html_escape(n) + "</a></li>\n";
-    page += "</ul></body></html>\n"sv;
+    page += std::string_view("</ul></body></html>\n");
     return page;
 }
 

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <new>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -511,11 +512,11 @@ private:
         // a file response allocates nothing for its head.
         thread_local std::string validators, head;
         validators.clear();
-        validators += "Accept-Ranges: bytes\r\nETag: "sv;
+        validators += std::string_view("Accept-Ranges: bytes\r\nETag: ");
         validators += etag;
-        validators += "\r\nLast-Modified: "sv;
+        validators += std::string_view("\r\nLast-Modified: ");
         validators += last_modified(r.info.st_mtime);
-        validators += "\r\n"sv;
+        validators += std::string_view("\r\n");
         head.clear();
         const file_decision d = evaluate(x().req, etag, r.info.st_mtime, size);
         const bool keep = x().req.keep_alive, http10 = x().req.minor_version == 0;
@@ -541,13 +542,13 @@ private:
             std::uint64_t first = 0, length = size;
             if (d.status != 200) {
                 const byte_range& b = d.ranges.front();
-                validators += "Content-Range: bytes "sv;
+                validators += std::string_view("Content-Range: bytes ");
                 append_decimal(validators, b.first);
                 validators += '-';
                 append_decimal(validators, b.last);
                 validators += '/';
                 append_decimal(validators, size);
-                validators += "\r\n"sv;
+                validators += std::string_view("\r\n");
                 first = b.first;
                 length = b.length();
             }
@@ -727,6 +728,13 @@ private:
         std::unique_ptr<exchange> e = std::move(ex_);
         auto& p = pool();
         if (p.size() >= pool_size) return;  // freed
+        if (p.capacity() < pool_size) {  // once per thread: push_back below cannot throw
+            try {
+                p.reserve(pool_size);
+            } catch (const std::bad_alloc&) {
+                return;  // freed
+            }
+        }
         auto trim = [](std::string& s) {
             if (s.capacity() > max_kept) std::string().swap(s);
             else s.clear();

@@ -16,9 +16,6 @@
 
 namespace http {
 
-using namespace std::string_view_literals;  // "..."sv: no strlen
-
-
 // A refusal: the status to answer with and why (for the body and the log).
 struct refusal {
     int status = 0;
@@ -124,7 +121,7 @@ inline std::optional<std::string> request::field_list(std::string_view name) con
     std::optional<std::string> out;
     for (const auto& f : fields) {
         if (!iequals(f.first, name)) continue;
-        if (out) *out += ", "sv;
+        if (out) *out += std::string_view(", ");
         else out.emplace();
         *out += f.second;
     }
@@ -405,8 +402,8 @@ inline refusal parse_head_into(std::string_view head, request& req, bool& empty,
         const auto q = target.find('?');
         if (q != std::string_view::npos) req.query.assign(target.substr(q));
         const std::string_view raw = target.substr(0, q);
-        if (raw.find('%') == std::string_view::npos && raw.find("//"sv) == std::string_view::npos &&
-            raw.find("/."sv) == std::string_view::npos) {
+        if (raw.find('%') == std::string_view::npos && raw.find(std::string_view("//")) == std::string_view::npos &&
+            raw.find(std::string_view("/.")) == std::string_view::npos) {
             req.path.assign(raw);  // nothing to decode, no empty or dot-segment: already normal
         } else {
             const auto decoded = percent_decode(raw);

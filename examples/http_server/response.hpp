@@ -10,9 +10,8 @@
 
 namespace http {
 
-// Literals appended as "..."sv: their length is known at compile time (no strlen).
-using namespace std::string_view_literals;
-
+// Literals are appended as std::string_view("..."): their length is known at
+// compile time (no strlen).
 
 inline const char* status_text(int status) {
     switch (status) {
@@ -93,11 +92,11 @@ inline std::string html_escape(std::string_view s) {
     out.reserve(s.size());
     for (char c : s) {
         switch (c) {
-        case '&': out += "&amp;"sv; break;
-        case '<': out += "&lt;"sv; break;
-        case '>': out += "&gt;"sv; break;
-        case '"': out += "&quot;"sv; break;
-        case '\'': out += "&#39;"sv; break;
+        case '&': out += std::string_view("&amp;"); break;
+        case '<': out += std::string_view("&lt;"); break;
+        case '>': out += std::string_view("&gt;"); break;
+        case '"': out += std::string_view("&quot;"); break;
+        case '\'': out += std::string_view("&#39;"); break;
         default: out += c;
         }
     }
@@ -160,25 +159,25 @@ struct head_fields {
 // Appends the head to `h` (a buffer the caller reuses: no allocation once it
 // has grown).
 inline void append_response_head(std::string& h, int status, const head_fields& f) {
-    h += "HTTP/1.1 "sv;
+    h += std::string_view("HTTP/1.1 ");
     append_decimal(h, static_cast<std::uint64_t>(status));
     h += ' ';
     h += status_text(status);
-    h += "\r\nServer: asynchat-http\r\nDate: "sv;
+    h += std::string_view("\r\nServer: asynchat-http\r\nDate: ");
     h += current_date();
     if (!f.content_type.empty()) {
-        h += "\r\nContent-Type: "sv;
+        h += std::string_view("\r\nContent-Type: ");
         h += f.content_type;
     }
     if (f.has_length) {
-        h += "\r\nContent-Length: "sv;
+        h += std::string_view("\r\nContent-Length: ");
         append_decimal(h, f.content_length);
     }
-    h += "\r\n"sv;
+    h += std::string_view("\r\n");
     h += f.extra;
-    if (!f.keep_alive) h += "Connection: close\r\n"sv;
-    else if (f.http10_client) h += "Connection: keep-alive\r\n"sv;
-    h += "\r\n"sv;
+    if (!f.keep_alive) h += std::string_view("Connection: close\r\n");
+    else if (f.http10_client) h += std::string_view("Connection: keep-alive\r\n");
+    h += std::string_view("\r\n");
 }
 
 inline std::string response_head(int status, const head_fields& f) {

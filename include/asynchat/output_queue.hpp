@@ -126,7 +126,8 @@ public:
     /// cheaper to copy than to send as a piece of its own) is copied, and its
     /// storage kept for this thread's next `_collect_incoming_data`
     /// (`detail::string_cache`), so that `push(_get_data() + "\r\n")`
-    /// allocates nothing once warm; `bytes` is then left empty.
+    /// allocates nothing once warm (when the cache declines it, `bytes` keeps
+    /// its storage and is freed by the caller as usual).
     ASYNCHAT_ALWAYS_INLINE void push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
         if (bytes.size() <= short_string) {
             push(std::string_view(bytes), coalesce_limit);
