@@ -114,16 +114,18 @@ private:
 // (see with_op_allocator), which Asio uses for the operation holding it.
 template <class T>
 struct op_allocator {
-    // Blocks come from ::operator new(size), aligned for any fundamental
-    // type; an over-aligned operation (an executor declared alignas(64),
-    // say) would need the std::align_val_t overloads.
-    static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
-                  "asynchat::detail::op_allocator: over-aligned operations are not supported");
     using value_type = T;
     op_allocator() noexcept = default;
     template <class U>
     op_allocator(const op_allocator<U>&) noexcept {}  // NOLINT: rebinding converts implicitly
-    T* allocate(std::size_t n) { return static_cast<T*>(op_memory::allocate(n * sizeof(T))); }
+    T* allocate(std::size_t n) {
+        // Blocks come from ::operator new(size), aligned for any fundamental
+        // type; an over-aligned operation (an executor declared alignas(64),
+        // say) would need the std::align_val_t overloads.
+        static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+                      "asynchat::detail::op_allocator: over-aligned operations are not supported");
+        return static_cast<T*>(op_memory::allocate(n * sizeof(T)));
+    }
     void deallocate(T* p, std::size_t n) noexcept { op_memory::deallocate(p, n * sizeof(T)); }
     template <class U>
     bool operator==(const op_allocator<U>&) const noexcept {
