@@ -6,10 +6,14 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <thread>
+#include <vector>
 
 namespace {
 using clock_type = std::chrono::steady_clock;
@@ -184,4 +188,132 @@ TEST_CASE("wait_once supersedes a timeout wait and can be cancelled", "[timer]")
     t.cancel();
     drain(ctx);
     CHECK(once == 1);
+}
+
+// ---- the deadline queue (detail/timer_queue.hpp): one Asio timer per context
+
+namespace {
+using asynchat::detail::timer_queue;
+
+// What a test timer's callback records: which fired, in what order, when.
+struct firing {
+    int index = 0;
+    clock_type::time_point due{};
+    clock_type::time_point fired{};
+    std::vector<int>* order = nullptr;
+};
+} // namespace
+
+TEST_CASE("timers with different deadlines share one queue and fire in due order, never early", "[timer][timer_queue]") {
+    asio::io_context ctx;
+    constexpr int n = 40;
+    std::vector<std::unique_ptr<timer_type>> timers;
+    std::vector<firing> f(n);
+    std::vector<int> order;
+    const auto start = clock_type::now();
+    for (int i = 0; i < n; ++i) {
+        timers.push_back(std::make_unique<timer_type>(ctx.get_executor()));
+        // Deadlines 0..39 ms from start, queued out of order (17 is coprime to 40).
+        timers[i]->expires_after(std::chrono::milliseconds((i * 17) % n), start);
+        f[i] = firing{i, timers[i]->deadline(), {}, &order};
+        firing* mine = &f[i];
+        timers[i]->arm(0, [mine] {
+            mine->fired = clock_type::now();
+            mine->order->push_back(mine->index);
+        });
+    }
+    CHECK(timer_queue::of(ctx.get_executor()).size() == std::size_t(n));
+    drain(ctx);
+    REQUIRE(order.size() == std::size_t(n));
+    for (int k = 1; k < n; ++k) CHECK(f[order[k - 1]].due <= f[order[k]].due);
+    for (const firing& x : f) CHECK(x.fired >= x.due);
+    CHECK(timer_queue::of(ctx.get_executor()).size() == 0);
+}
+
+TEST_CASE("a timer moved earlier or later keeps its single place in the queue", "[timer][timer_queue]") {
+    asio::io_context ctx;
+    timer_type a(ctx.get_executor()), b(ctx.get_executor());
+    std::vector<int> order;
+    const auto start = clock_type::now();
+    b.expires_after(std::chrono::milliseconds(20), start);
+    b.arm(0, [&order] { order.push_back(2); });
+    a.expires_after(std::chrono::hours(1), start);
+    a.arm(0, [&order] { order.push_back(1); });
+    a.wait_once(std::chrono::milliseconds(1), 0, [&order] { order.push_back(1); });  // moved earlier
+    CHECK(timer_queue::of(ctx.get_executor()).size() == 2);
+    drain(ctx);
+    CHECK(order == std::vector<int>{1, 2});
+}
+
+TEST_CASE("a cancelled or destroyed timer never fires and leaves the queue at once", "[timer][timer_queue]") {
+    asio::io_context ctx;
+    constexpr int n = 12;
+    std::vector<std::unique_ptr<timer_type>> timers;
+    std::vector<int> fired;
+    for (int i = 0; i < n; ++i) {
+        timers.push_back(std::make_unique<timer_type>(ctx.get_executor()));
+        timers[i]->expires_after(std::chrono::milliseconds(1 + i % 3), clock_type::now());
+        std::vector<int>* out = &fired;
+        timers[i]->arm(0, [out, i] { out->push_back(i); });
+    }
+    auto& queue = timer_queue::of(ctx.get_executor());
+    CHECK(queue.size() == std::size_t(n));
+    for (int i = 0; i < n; i += 3) timers[i]->cancel();  // 0, 3, 6, 9
+    for (int i = 1; i < n; i += 3) timers[i].reset();    // 1, 4, 7, 10: destroyed while queued
+    CHECK(queue.size() == std::size_t(n) / 3);
+    drain(ctx);  // under ASan: no destroyed timer is touched
+    std::sort(fired.begin(), fired.end());
+    CHECK(fired == std::vector<int>{2, 5, 8, 11});
+    CHECK(queue.size() == 0);
+
+    // The last queued timer destroyed: the queue's wait ends, run() returns.
+    auto last = std::make_unique<timer_type>(ctx.get_executor());
+    last->expires_after(std::chrono::hours(1), clock_type::now());
+    last->arm(0, [] {});
+    last.reset();
+    drain(ctx);  // REQUIREs that the context ran out of work
+}
+
+namespace {
+// An owner with its own strand, as a channel on a multi-threaded io_context.
+struct stranded_owner {
+    explicit stranded_owner(asio::io_context& ctx) : strand(asio::make_strand(ctx)), timer(strand) {}
+    using strand_type = asio::strand<asio::io_context::executor_type>;
+    strand_type strand;
+    asynchat::detail::channel_timer<strand_type> timer;
+    bool on_strand = false;
+    int calls = 0;
+    strand_type get_executor() const { return strand; }
+};
+} // namespace
+
+TEST_CASE("a timer owned through a shared_ptr runs its callback on the owner's strand", "[timer][timer_queue]") {
+    // Two threads run the context; the queue's timer completes on either,
+    // and each callback is handed to its owner's strand (TSan preset).
+    asio::io_context ctx;
+    constexpr int n = 32;
+    std::vector<std::shared_ptr<stranded_owner>> owners;
+    std::atomic<int> done{0};
+    for (int i = 0; i < n; ++i) {
+        owners.push_back(std::make_shared<stranded_owner>(ctx));
+        stranded_owner* o = owners.back().get();
+        asio::post(o->strand, [o, keep = owners.back(), i, &done] {
+            o->timer.expires_after(std::chrono::milliseconds(i % 5), clock_type::now());
+            std::atomic<int>* d = &done;
+            o->timer.arm(keep, [o, d] {
+                o->on_strand = o->strand.running_in_this_thread();
+                ++o->calls;
+                ++*d;
+            });
+        });
+    }
+    std::thread other([&ctx] { ctx.run_for(std::chrono::seconds(10)); });
+    ctx.run_for(std::chrono::seconds(10));  // a watchdog only: returns when all have fired
+    other.join();
+    REQUIRE(done.load() == n);
+    for (auto& o : owners) {
+        CHECK(o->on_strand);
+        CHECK(o->calls == 1);
+        CHECK(o.use_count() == 1);  // the queue let go of what it held
+    }
 }

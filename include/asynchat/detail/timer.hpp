@@ -4,9 +4,10 @@
 #define ASYNCHAT_DETAIL_TIMER_HPP
 
 #include <asynchat/detail/asio.hpp>
-#include <asynchat/detail/op_allocator.hpp>
+#include <asynchat/detail/timer_queue.hpp>
 
 #include <chrono>
+#include <memory>
 #include <limits>
 #include <ratio>
 #include <system_error>
@@ -52,23 +53,34 @@ constexpr steady_clock::duration saturating_duration(std::chrono::duration<Rep, 
 }
 
 /// The timeouts of a channel: an idle limit (no I/O for a while) and a
-/// deadline (a point in time), served by one `asio::steady_timer`. I/O only
-/// records the time (`note_activity`); the pending wait re-checks when it
-/// fires, so the I/O path never touches the timer queue. The same timer
-/// serves one-off waits (`wait_once`, the TLS close wait), which supersede
-/// the timeouts. All times are `steady_clock`; every sum saturates, so
-/// `duration::max()` means "never".
+/// deadline (a point in time). I/O only records the time (`note_activity`);
+/// a wait re-checks when it ends, so the I/O path never touches a queue. The
+/// same object serves one-off waits (`wait_once`, the TLS close wait), which
+/// supersede the timeouts. All times are `steady_clock`; every sum saturates,
+/// so `duration::max()` means "never".
 ///
-/// A channel makes one only when a timeout, a deadline or a one-off wait is
-/// first asked for, and holds it behind a pointer: a channel that never sets
-/// one (an idle chat connection) pays a pointer, not the timer. Hence the
-/// timer is built with the object, holding the executor once.
+/// It owns no Asio timer and keeps no Asio operation pending: a wait is an
+/// entry in the `timer_queue` of the executor's context (one `steady_timer`
+/// for all channels, as nginx's event timer). An idle channel with its
+/// timeouts armed costs this object (112 bytes on x86-64) and a pointer in
+/// the queue's heap, instead of an Asio timer, its pending wait and its
+/// place in Asio's heap (about 330 bytes).
+///
+/// Resolution: a callback never runs before its due time; it runs once the
+/// queue's `steady_timer` completes and the callbacks due before it have
+/// been handed on. Threads: one object is used from one strand at a time
+/// (as an Asio timer); the queue is shared and locked.
 template <class Executor>
-class channel_timer {
+class channel_timer : private timer_entry {
 public:
     using clock = steady_clock;
 
-    explicit channel_timer(Executor ex) : timer_(std::move(ex)) {}
+    /// Joins the queue of `ex`'s execution context (made on first use).
+    explicit channel_timer(const Executor& ex) : queue_(&timer_queue::of(ex)) {}
+    /// Leaves the queue: a destroyed timer is never called back.
+    ~channel_timer() { queue_->remove(*this); }
+    channel_timer(const channel_timer&) = delete;
+    channel_timer& operator=(const channel_timer&) = delete;
 
     /// A duration <= 0 turns the idle limit off; it counts from `now`.
     void set_idle_timeout(clock::duration d, clock::time_point now) noexcept {
@@ -109,56 +121,63 @@ public:
         return deadline_passed || idle;
     }
 
-    /// Makes sure a wait is pending that ends no later than `next_due()`;
+    /// Makes sure a wait is queued that ends no later than `next_due()`;
     /// when it ends, calls `on_due()` (which typically calls `take_due` and
-    /// `arm` again). `keep` (a shared_ptr to the owner) is held by the wait.
-    /// Nothing is armed when nothing is due.
+    /// `arm` again). Nothing is queued when nothing is due.
+    ///
+    /// `keep` is held while the wait is queued or its callback on its way:
+    /// a `std::shared_ptr<T>` keeps the owner alive, and if `T` has
+    /// `get_executor()`, `on_due` runs through `asio::dispatch` on that
+    /// executor (a channel's strand); any other `keep` is not held, and
+    /// `on_due` runs on the queue's executor. `on_due` is stored in place:
+    /// trivially copyable, at most two pointers (a lambda capturing `this`,
+    /// or two references).
     template <class Keep, class OnDue>
     void arm(Keep keep, OnDue on_due) {
         const clock::time_point due = next_due();
-        if (due == clock::time_point::max()) return;  // a pending wait re-checks and stops
-        if (waiting_ && timer_.expiry() <= due) return;  // wakes early enough
-        timer_.expires_at(due);  // cancels a later wait, if any
+        if (due == clock::time_point::max()) return;  // a queued wait re-checks and stops
+        if (waiting_ && timer_entry::due <= due) return;  // wakes early enough (only this strand writes `due`)
+        enqueue(due, std::move(keep), on_due);
         waiting_ = true;
-        // The wait may be pending as long as the channel idles: in a block
-        // of its own size (see detail/op_allocator.hpp).
-        timer_.async_wait(own_op_memory([this, keep = std::move(keep), on_due = std::move(on_due),
-                                         generation = ++generation_](const error_code&) mutable {
-            if (generation != generation_) return;  // superseded by a newer wait
-            waiting_ = false;
-            on_due();
-        }));
     }
 
     /// Supersedes any pending wait: after `d`, calls `f()` unless `cancel()`
-    /// (or another wait) came first.
+    /// (or another wait) came first. `keep` and `f` as for `arm`.
     template <class Keep, class F>
     void wait_once(clock::duration d, Keep keep, F f) {
+        enqueue(saturating_add(clock::now(), d), std::move(keep), f);
         waiting_ = false;
-        timer_.expires_at(saturating_add(clock::now(), d));
-        timer_.async_wait(own_op_memory([this, keep = std::move(keep), f = std::move(f),
-                                         generation = ++generation_](const error_code& ec) mutable {
-            if (ec || generation != generation_) return;
-            f();
-        }));
     }
 
-    /// Ends any pending wait without effect.
+    /// Ends any pending wait without effect; a callback already handed on
+    /// to the owner's executor is dropped there.
     void cancel() noexcept {
         ++generation_;
         waiting_ = false;
-        timer_.cancel();
+        queue_->remove(*this);
     }
 
 private:
-    asio::basic_waitable_timer<clock, asio::wait_traits<clock>, Executor> timer_;
+    using call_fn = void (*)(const void* storage);
+
+    template <class Keep, class F>
+    void enqueue(clock::time_point due, Keep&& keep, const F& f);
+    template <class Keep>
+    static void fire(timer_entry& e, std::shared_ptr<void>&& keep, unsigned generation);
+    void run(unsigned generation);
+
+    timer_queue* queue_;
+    call_fn call_ = nullptr;
+    alignas(void*) unsigned char fn_[2 * sizeof(void*)]{};
     clock::duration idle_timeout_{};
     clock::time_point last_activity_{};
     clock::time_point deadline_ = clock::time_point::max();
-    unsigned generation_ = 0;
-    bool waiting_ = false;
+    unsigned generation_ = 0;         // counts waits: a stale callback is dropped
+    bool waiting_ = false;            // an `arm` wait (not a wait_once) is queued
 };
 
 } // namespace asynchat::detail
+
+#include <asynchat/detail/impl/timer.hpp>
 
 #endif // ASYNCHAT_DETAIL_TIMER_HPP

@@ -1,0 +1,121 @@
+// Copyright (c) 2026 The asynchat for C++ authors.
+// Distributed under the Boost Software License, Version 1.0 (see LICENSE).
+//
+// Definitions of detail::timer_queue (see ../timer_queue.hpp).
+#ifndef ASYNCHAT_DETAIL_IMPL_TIMER_QUEUE_HPP
+#define ASYNCHAT_DETAIL_IMPL_TIMER_QUEUE_HPP
+
+#include <utility>
+
+namespace asynchat::detail {
+
+inline void timer_queue::schedule(timer_entry& e, clock::time_point due, std::shared_ptr<void> keep,
+                                  timer_entry::fire_fn fire, unsigned generation) {
+    std::shared_ptr<void> old;  // released outside the lock
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (e.index == timer_entry::npos) {
+        heap_.push_back(&e);  // may throw: nothing changed yet
+        e.index = heap_.size() - 1;
+    }
+    old = std::exchange(e.keep, std::move(keep));
+    e.fire = fire;
+    e.due = due;
+    e.generation = generation;
+    place_locked(e.index);
+    if (!armed_ || due < armed_at_) arm_locked(due);
+}
+
+inline void timer_queue::remove(timer_entry& e) noexcept {
+    std::shared_ptr<void> keep;  // released outside the lock
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (e.index == timer_entry::npos) return;
+    erase_locked(e.index);
+    keep = std::move(e.keep);
+    if (heap_.empty() && armed_) {  // nothing left to wait for: run() may return
+        armed_ = false;
+        ++wait_generation_;
+        timer_->cancel();
+    }
+}
+
+inline void timer_queue::shutdown() {
+    std::vector<std::shared_ptr<void>> held;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        held.reserve(heap_.size());
+        for (timer_entry* e : heap_) {
+            e->index = timer_entry::npos;
+            held.push_back(std::move(e->keep));
+        }
+        heap_.clear();
+        armed_ = false;
+        ++wait_generation_;
+    }
+    // Released here, outside the lock: an owner destroyed now finds itself
+    // out of the queue.
+}
+
+inline void timer_queue::arm_locked(clock::time_point at) {
+    armed_ = true;
+    armed_at_ = at;
+    timer_->expires_at(at);  // ends the previous wait, if any, as stale
+    timer_->async_wait([this, generation = ++wait_generation_](const error_code& ec) {
+        if (!ec) expire(generation);
+    });
+}
+
+inline void timer_queue::expire(unsigned wait_generation) {
+    struct due_entry {
+        timer_entry* entry;
+        timer_entry::fire_fn fire;
+        std::shared_ptr<void> keep;
+        unsigned generation;
+    };
+    std::vector<due_entry> due;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (wait_generation != wait_generation_) return;  // a newer wait is pending
+        armed_ = false;
+        const clock::time_point now = clock::now();
+        while (!heap_.empty() && heap_.front()->due <= now) {
+            timer_entry* e = heap_.front();
+            due.push_back(due_entry{e, e->fire, std::move(e->keep), e->generation});
+            erase_locked(0);
+        }
+        if (!heap_.empty()) arm_locked(heap_.front()->due);
+    }
+    for (due_entry& d : due) d.fire(*d.entry, std::move(d.keep), d.generation);
+}
+
+inline void timer_queue::erase_locked(std::size_t i) noexcept {
+    heap_[i]->index = timer_entry::npos;
+    const std::size_t last = heap_.size() - 1;
+    if (i != last) {
+        heap_[i] = heap_[last];
+        heap_[i]->index = i;
+    }
+    heap_.pop_back();
+    if (i < heap_.size()) place_locked(i);
+}
+
+inline void timer_queue::place_locked(std::size_t i) noexcept {
+    while (i > 0) {  // up
+        const std::size_t parent = (i - 1) / 2;
+        if (!(heap_[i]->due < heap_[parent]->due)) break;
+        swap_at(i, parent);
+        i = parent;
+    }
+    for (;;) {  // down
+        const std::size_t l = 2 * i + 1, r = l + 1;
+        std::size_t least = i;
+        if (l < heap_.size() && heap_[l]->due < heap_[least]->due) least = l;
+        if (r < heap_.size() && heap_[r]->due < heap_[least]->due) least = r;
+        if (least == i) return;
+        swap_at(i, least);
+        i = least;
+    }
+}
+
+} // namespace asynchat::detail
+
+#endif // ASYNCHAT_DETAIL_IMPL_TIMER_QUEUE_HPP
