@@ -59,7 +59,7 @@ public:
     static timer_queue& of(const Executor& ex) {
         auto& q = asio::use_service<timer_queue>(asio::query(ex, asio::execution::context));
         std::lock_guard<std::mutex> lock(q.mutex_);
-        if (!q.timer_) q.timer_.emplace(unstranded(ex));
+        if (!q.timer_ && !q.shut_down_) q.timer_.emplace(unstranded(ex));
         return q;
     }
 
@@ -105,10 +105,12 @@ private:
 
     std::mutex mutex_;
     std::vector<timer_entry*> heap_;
-    std::optional<asio::basic_waitable_timer<clock, asio::wait_traits<clock>, asio::any_io_executor>> timer_;
+    using timer_type = asio::basic_waitable_timer<clock, asio::wait_traits<clock>, asio::any_io_executor>;
+    std::optional<timer_type> timer_;  // made by the first of(); gone at shutdown
     clock::time_point armed_at_{};  // the timer's expiry while armed_
     unsigned wait_generation_ = 0;  // a completion of an older wait is stale
     bool armed_ = false;
+    bool shut_down_ = false;
 };
 
 } // namespace asynchat::detail

@@ -40,6 +40,7 @@ inline void timer_queue::remove(timer_entry& e) noexcept {
 
 inline void timer_queue::shutdown() {
     std::vector<std::shared_ptr<void>> held;
+    std::optional<timer_type> timer;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         held.reserve(heap_.size());
@@ -49,19 +50,25 @@ inline void timer_queue::shutdown() {
         }
         heap_.clear();
         armed_ = false;
+        shut_down_ = true;
         ++wait_generation_;
+        timer.swap(timer_);
     }
     // Released here, outside the lock: an owner destroyed now finds itself
-    // out of the queue.
+    // out of the queue. The timer goes now, while the timer service it
+    // belongs to still exists: that service may have been made after this
+    // one, and then it is destroyed first.
 }
 
 inline void timer_queue::arm_locked(clock::time_point at) {
-    armed_ = true;
-    armed_at_ = at;
+    armed_ = false;
+    if (!timer_) return;  // shut down  // if async_wait throws, the next schedule() arms again
     timer_->expires_at(at);  // ends the previous wait, if any, as stale
     timer_->async_wait([this, generation = ++wait_generation_](const error_code& ec) {
         if (!ec) expire(generation);
     });
+    armed_ = true;
+    armed_at_ = at;
 }
 
 inline void timer_queue::expire(unsigned wait_generation) {
