@@ -38,10 +38,22 @@ struct link_site {
         (void)::symlink("/etc/hostname", (dir + "/trap/index.html").c_str());
         ::mkdir((dir + "/inner").c_str(), 0755);  // a directory whose index stays inside
         (void)::symlink("../a.txt", (dir + "/inner/index.html").c_str());
+        // Links that leave the root and come back: RESOLVE_BENEATH refuses
+        // them (an absolute target, a ".." above the root), so every
+        // resolver must. Their siblings that stay inside are followed.
+        const std::string base = dir.substr(dir.find_last_of('/') + 1);
+        (void)::symlink((dir + "/a.txt").c_str(), (dir + "/links/abs-in").c_str());
+        (void)::symlink((dir + "/sub").c_str(), (dir + "/links/abs-dir").c_str());
+        (void)::symlink(("../../" + base + "/a.txt").c_str(), (dir + "/links/back-in").c_str());
+        (void)::symlink(("../" + base + "/a.txt").c_str(), (dir + "/back-top").c_str());
+        (void)::symlink(("../../" + base + "/sub").c_str(), (dir + "/links/back-dir").c_str());
+        (void)::symlink("back-in", (dir + "/links/chain-out").c_str());
+        (void)::symlink((dir + "/no-such-file").c_str(), (dir + "/links/abs-in-missing").c_str());
         ::mkfifo((dir + "/fifo").c_str(), 0644);
         ::mkdir((dir + "/sub").c_str(), 0755);
         ::mkdir((dir + "/sub/deeper").c_str(), 0755);
         std::ofstream(dir + "/sub/deeper/b.txt") << "b\n";
+        (void)::symlink("../../links/in", (dir + "/sub/deeper/up-in").c_str());
         cfg.root = *http::real_path(dir);
         cfg.timeout = std::chrono::seconds(30);
         cfg.header_timeout = std::chrono::seconds(30);
@@ -86,6 +98,14 @@ TEST_CASE("http files: openat2 and realpath resolve every path alike", "[http][f
         // A symlink out of the root is 403 whatever fails after it.
         {"/links/out-missing", 403},                       {"/links/out-dir/no-such-name", 403},
         {"/links/out-missing/x", 403},
+        // Out and back in: an absolute link to a file or directory inside,
+        // a "../<root>/..." link, from the top and from below, through a
+        // chain, dangling; and what stays inside, through a chain too.
+        {"/links/abs-in", 403},                            {"/links/abs-dir/deeper/b.txt", 403},
+        {"/links/abs-dir/", 403},                          {"/links/back-in", 403},
+        {"/back-top", 403},                                {"/links/back-dir/deeper/b.txt", 403},
+        {"/links/chain-out", 403},                         {"/links/abs-in-missing", 403},
+        {"/sub/deeper/up-in", 200},                        {"/sub/./deeper/b.txt", 200},
     };
     for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
         resolver_guard g(which);
@@ -98,6 +118,14 @@ TEST_CASE("http files: openat2 and realpath resolve every path alike", "[http][f
         const test::http_run trap = test::drive_http({"GET /trap/ HTTP/1.1\r\nHost: x\r\n\r\n"}, site().cfg);
         CHECK(trap.output.find("Index of /trap/") != std::string::npos);
         CHECK(trap.output.find("index.html") == std::string::npos);
+        // A listing shows only what would be served: no link out and back.
+        const test::http_run links = test::drive_http({"GET /links/ HTTP/1.1\r\nHost: x\r\n\r\n"}, site().cfg);
+        CHECK(links.output.find("Index of /links/") != std::string::npos);
+        CHECK(links.output.find("\"in\"") != std::string::npos);
+        for (const char* out : {"abs-in", "abs-dir", "back-in", "back-dir", "chain-out"}) {
+            INFO(out);
+            CHECK(links.output.find(out) == std::string::npos);
+        }
         const test::http_run inner = test::drive_http({"GET /inner/ HTTP/1.1\r\nHost: x\r\n\r\n"}, site().cfg);
         CHECK(inner.output.find("hello file\n") != std::string::npos);
     }

@@ -78,9 +78,12 @@ struct resolved {
 // first failure switches the process to `walk`: one openat(2) per path
 // segment from the root's descriptor, each with O_NOFOLLOW, so no symlink
 // is followed and no step leaves the root; a path with a symlink on it (the
-// walk stops at it) is then resolved the `realpath` way: realpath(3) (a
-// readlink per symlink on the way), a prefix check against the root, then
-// open(2). All three give the same answers; tests run each.
+// walk stops at it) is then resolved the `realpath` way: one lstat(2) per
+// component and a readlink(2) per symlink, by RESOLVE_BENEATH's rules (an
+// absolute link, or a ".." above the root, is refused even if the path
+// would come back inside: see detail::resolve_beneath), then an O_NOFOLLOW
+// walk to open what was checked. All three give the same answers; tests run
+// each (`realpath` names the way, not realpath(3)).
 // The choice is process-wide and atomic: with --threads N, several event
 // loops may meet the refusal at once.
 enum class resolver { openat2, walk, realpath };
@@ -152,13 +155,9 @@ inline int walk_beneath(int root_dir, const std::string& path) {
     }
 }
 
-inline bool inside(const std::string& root, const std::string& real) {
-    return root == "/" || real == root || real.compare(0, root.size() + 1, root + "/") == 0;
-}
-
-// Opens `real`, a canonical path under `root` that realpath(3) returned, the
-// way the walk opens: from the root's descriptor, O_NOFOLLOW at every step.
-// Between realpath and the open, someone who can write under the root may
+// Opens `real`, a canonical path under `root` that resolve_beneath returned,
+// the way the walk opens: from the root's descriptor, O_NOFOLLOW at every
+// step. Between that resolution and the open, someone who can write under the root may
 // swap a directory on the way for a symlink out of it; open(2) would follow
 // it, this refuses it (ELOOP, ENOTDIR). -1 with errno on failure.
 inline int open_resolved(const std::string& root, const std::string& real) {
@@ -166,29 +165,64 @@ inline int open_resolved(const std::string& root, const std::string& real) {
     if (dir < 0) return -1;
     return walk_beneath(dir, root == "/" ? real : real.substr(root.size()));
 }
-// After realpath(3) failed for `file` (root + path): does the part of it
-// that exists lead out of the root, through a symlink (dangling ones
-// included: their target is followed as far as it exists)? Then the answer
-// is 403, as openat2's EXDEV says, whatever fails after the symlink (a
-// trailing "/" after a file, a missing target, a missing name below it).
-inline bool leads_out(const std::string& root, std::string file, int hops = 0) {
-    for (;;) {
-        while (file.size() > 1 && file.back() == '/') file.pop_back();
-        if (const auto real = real_path(file)) return !inside(root, *real);
-        struct stat st {};
-        if (hops < 40 && ::lstat(file.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-            char target[PATH_MAX];
-            const ssize_t n = ::readlink(file.c_str(), target, sizeof target);
-            if (n > 0 && static_cast<std::size_t>(n) < sizeof target) {
-                std::string next(target, static_cast<std::size_t>(n));
-                if (next.front() != '/') next = file.substr(0, file.find_last_of('/') + 1) + next;
-                return leads_out(root, std::move(next), hops + 1);
-            }
+// Resolves `path` (absolute, decoded) under `root` as openat2's
+// RESOLVE_BENEATH does, one component at a time from the root: a symlink is
+// read (readlink(2)) and its target spliced in; an absolute target, or a
+// ".." that would step above the root, is refused even if the path comes
+// back inside later (a link to root + "/x", "../<root's name>/x"), so this
+// answers what openat2 answers. Sets `real` to the canonical path (root +
+// "/..."), and returns 0, or the status: 403 (a step out, EACCES), 404 (no
+// such name, a non-directory followed by more path or a "/", more than 40
+// links: ELOOP).
+inline int resolve_beneath(const std::string& root, const std::string& path, std::string& real) {
+    std::vector<std::string> todo;  // components still to resolve, the next one last
+    auto push_reversed = [&todo](std::string_view p) {
+        // Empty components ("a//b", a trailing "/") and "." ask for a directory.
+        std::size_t end = p.size();
+        for (;;) {
+            const std::size_t slash = p.rfind('/', end == 0 ? 0 : end - 1);
+            const std::size_t begin = slash == std::string_view::npos ? 0 : slash + 1;
+            if (end > 0 || slash == std::string_view::npos) todo.emplace_back(p.substr(begin, end - begin));
+            if (slash == std::string_view::npos || slash == 0) return;
+            end = slash;
         }
-        const auto slash = file.find_last_of('/');
-        if (slash == std::string::npos || slash == 0) return !inside(root, "/");
-        file.erase(slash);
+    };
+    push_reversed(path);
+    std::string at = root == "/" ? std::string() : root;  // the directory reached so far
+    std::vector<std::size_t> marks;                       // where each component of `at` begins
+    bool directory = true;
+    int links = 0;
+    while (!todo.empty()) {
+        const std::string name = std::move(todo.back());
+        todo.pop_back();
+        if (!directory) return 404;  // ENOTDIR: more path after a file
+        if (name.empty() || name == ".") continue;
+        if (name == "..") {
+            if (marks.empty()) return 403;  // EXDEV: above the root
+            at.erase(marks.back());
+            marks.pop_back();
+            continue;
+        }
+        const std::size_t mark = at.size();
+        at += '/';
+        at += name;
+        struct stat st {};
+        if (::lstat(at.c_str(), &st) != 0) return errno == EACCES ? 403 : 404;
+        if (S_ISLNK(st.st_mode)) {
+            if (++links > 40) return 404;  // ELOOP
+            char target[PATH_MAX];
+            const ssize_t n = ::readlink(at.c_str(), target, sizeof target);
+            if (n <= 0 || static_cast<std::size_t>(n) >= sizeof target) return 404;
+            if (target[0] == '/') return 403;  // EXDEV: an absolute link leaves the root
+            at.erase(mark);                      // the target is relative to the link's directory
+            push_reversed(std::string_view(target, static_cast<std::size_t>(n)));
+            continue;
+        }
+        marks.push_back(mark);
+        directory = S_ISDIR(st.st_mode);
     }
+    real = at.empty() ? std::string("/") : at;
+    return 0;
 }
 } // namespace detail
 
@@ -246,18 +280,12 @@ inline resolved resolve(const std::string& root, const std::string& path) {
         r.fd.reset(fd);  // else (a symlink on the way...): realpath decides
     }
     if (r.fd.get() < 0) {
-        const auto real = real_path(root + path);
-        if (!real) {
-            const int error = errno;
-            r.status = error == EACCES || detail::leads_out(root, root + path) ? 403 : 404;
+        std::string real;
+        if (const int status = detail::resolve_beneath(root, path, real)) {
+            r.status = status;
             return r;
         }
-        // A symlink may point anywhere: what it resolves to must stay under root.
-        if (!detail::inside(root, *real)) {
-            r.status = 403;
-            return r;
-        }
-        r.fd.reset(detail::open_resolved(root, *real));
+        r.fd.reset(detail::open_resolved(root, real));
         if (r.fd.get() < 0) {
             r.status = errno == ENOENT ? 404 : 403;  // ELOOP, ENOTDIR: a symlink swapped in since
             return r;
@@ -347,14 +375,15 @@ private:
 // as resolve(): what it resolves to stays under the root and is a regular
 // file or a directory, and the server may read it.
 inline bool servable(const std::string& root, const std::string& dir, const std::string& name, bool& is_dir) {
-    const auto real = real_path(dir + "/" + name);
-    if (!real) return false;
-    const bool inside = root == "/" || *real == root || real->compare(0, root.size() + 1, root + "/") == 0;
+    if (dir.compare(0, root.size(), root) != 0) return false;
+    std::string real;
+    if (detail::resolve_beneath(root, (root == "/" ? dir : dir.substr(root.size())) + "/" + name, real) != 0)
+        return false;
     struct stat st {};
-    if (!inside || ::stat(real->c_str(), &st) != 0) return false;
+    if (::stat(real.c_str(), &st) != 0) return false;
     is_dir = S_ISDIR(st.st_mode);
     if (!is_dir && !S_ISREG(st.st_mode)) return false;
-    return ::access(real->c_str(), is_dir ? R_OK | X_OK : R_OK) == 0;
+    return ::access(real.c_str(), is_dir ? R_OK | X_OK : R_OK) == 0;
 }
 
 // An HTML index of a directory under `root`, names sorted: only what the
