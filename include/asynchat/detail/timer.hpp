@@ -136,7 +136,7 @@ public:
     void arm(Keep keep, OnDue on_due) {
         const clock::time_point due = next_due();
         if (due == clock::time_point::max()) return;  // a queued wait re-checks and stops
-        if (waiting_ && timer_entry::due <= due) return;  // wakes early enough (only this strand writes `due`)
+        if (waiting_ && timer_entry::queued_due <= due) return;  // wakes early enough (only this strand writes it)
         enqueue(due, std::move(keep), on_due);
         waiting_ = true;
     }

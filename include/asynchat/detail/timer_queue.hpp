@@ -25,11 +25,11 @@ struct timer_entry {
     using fire_fn = void (*)(timer_entry&, std::shared_ptr<void>&& keep, unsigned generation);
     static constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
 
-    std::shared_ptr<void> keep;  // held while queued (may be empty)
-    fire_fn fire = nullptr;
-    clock::time_point due{};
-    std::size_t index = npos;  // place in the heap; npos: not queued
-    unsigned generation = 0;   // the owner's count of waits, copied at scheduling
+    std::shared_ptr<void> queued_keep;  // held while queued (may be empty)
+    fire_fn queued_fire = nullptr;
+    clock::time_point queued_due{};
+    std::size_t heap_index = npos;  // place in the heap; npos: not queued
+    unsigned queued_generation = 0;  // the owner's count of waits, copied at scheduling
 };
 
 /// The deadline queue of one execution context: a binary min-heap of the
@@ -99,8 +99,8 @@ private:
     void place_locked(std::size_t i) noexcept;  // restores the heap around i
     void swap_at(std::size_t a, std::size_t b) noexcept {
         std::swap(heap_[a], heap_[b]);
-        heap_[a]->index = a;
-        heap_[b]->index = b;
+        heap_[a]->heap_index = a;
+        heap_[b]->heap_index = b;
     }
 
     std::mutex mutex_;

@@ -13,24 +13,24 @@ inline void timer_queue::schedule(timer_entry& e, clock::time_point due, std::sh
                                   timer_entry::fire_fn fire, unsigned generation) {
     std::shared_ptr<void> old;  // released outside the lock
     std::lock_guard<std::mutex> lock(mutex_);
-    if (e.index == timer_entry::npos) {
+    if (e.heap_index == timer_entry::npos) {
         heap_.push_back(&e);  // may throw: nothing changed yet
-        e.index = heap_.size() - 1;
+        e.heap_index = heap_.size() - 1;
     }
-    old = std::exchange(e.keep, std::move(keep));
-    e.fire = fire;
-    e.due = due;
-    e.generation = generation;
-    place_locked(e.index);
+    old = std::exchange(e.queued_keep, std::move(keep));
+    e.queued_fire = fire;
+    e.queued_due = due;
+    e.queued_generation = generation;
+    place_locked(e.heap_index);
     if (!armed_ || due < armed_at_) arm_locked(due);
 }
 
 inline void timer_queue::remove(timer_entry& e) noexcept {
     std::shared_ptr<void> keep;  // released outside the lock
     std::lock_guard<std::mutex> lock(mutex_);
-    if (e.index == timer_entry::npos) return;
-    erase_locked(e.index);
-    keep = std::move(e.keep);
+    if (e.heap_index == timer_entry::npos) return;
+    erase_locked(e.heap_index);
+    keep = std::move(e.queued_keep);
     if (heap_.empty() && armed_) {  // nothing left to wait for: run() may return
         armed_ = false;
         ++wait_generation_;
@@ -45,8 +45,8 @@ inline void timer_queue::shutdown() {
         std::lock_guard<std::mutex> lock(mutex_);
         held.reserve(heap_.size());
         for (timer_entry* e : heap_) {
-            e->index = timer_entry::npos;
-            held.push_back(std::move(e->keep));
+            e->heap_index = timer_entry::npos;
+            held.push_back(std::move(e->queued_keep));
         }
         heap_.clear();
         armed_ = false;
@@ -84,22 +84,22 @@ inline void timer_queue::expire(unsigned wait_generation) {
         if (wait_generation != wait_generation_) return;  // a newer wait is pending
         armed_ = false;
         const clock::time_point now = clock::now();
-        while (!heap_.empty() && heap_.front()->due <= now) {
+        while (!heap_.empty() && heap_.front()->queued_due <= now) {
             timer_entry* e = heap_.front();
-            due.push_back(due_entry{e, e->fire, std::move(e->keep), e->generation});
+            due.push_back(due_entry{e, e->queued_fire, std::move(e->queued_keep), e->queued_generation});
             erase_locked(0);
         }
-        if (!heap_.empty()) arm_locked(heap_.front()->due);
+        if (!heap_.empty()) arm_locked(heap_.front()->queued_due);
     }
     for (due_entry& d : due) d.fire(*d.entry, std::move(d.keep), d.generation);
 }
 
 inline void timer_queue::erase_locked(std::size_t i) noexcept {
-    heap_[i]->index = timer_entry::npos;
+    heap_[i]->heap_index = timer_entry::npos;
     const std::size_t last = heap_.size() - 1;
     if (i != last) {
         heap_[i] = heap_[last];
-        heap_[i]->index = i;
+        heap_[i]->heap_index = i;
     }
     heap_.pop_back();
     if (i < heap_.size()) place_locked(i);
@@ -108,15 +108,15 @@ inline void timer_queue::erase_locked(std::size_t i) noexcept {
 inline void timer_queue::place_locked(std::size_t i) noexcept {
     while (i > 0) {  // up
         const std::size_t parent = (i - 1) / 2;
-        if (!(heap_[i]->due < heap_[parent]->due)) break;
+        if (!(heap_[i]->queued_due < heap_[parent]->queued_due)) break;
         swap_at(i, parent);
         i = parent;
     }
     for (;;) {  // down
         const std::size_t l = 2 * i + 1, r = l + 1;
         std::size_t least = i;
-        if (l < heap_.size() && heap_[l]->due < heap_[least]->due) least = l;
-        if (r < heap_.size() && heap_[r]->due < heap_[least]->due) least = r;
+        if (l < heap_.size() && heap_[l]->queued_due < heap_[least]->queued_due) least = l;
+        if (r < heap_.size() && heap_[r]->queued_due < heap_[least]->queued_due) least = r;
         if (least == i) return;
         swap_at(i, least);
         i = least;
