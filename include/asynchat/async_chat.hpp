@@ -593,17 +593,7 @@ public:
 
 protected:
     /// Takes a connected stream, typically an accepted socket; then `start()`.
-    explicit async_chat(Stream stream)
-        : stream_(std::move(stream)),
-          strand_(stream_.get_executor()),
-          reading_(false),
-          readable_(false),
-          writing_(false),
-          delivering_(false),
-          held_(false),
-          client_(false),
-          goodbye_pending_(false),
-          closed_unstarted_(false) {}
+    explicit async_chat(Stream stream) : async_chat(std::in_place, std::move(stream)) {}
 
     /// Builds the stream from `args` (an `asio::io_context&`, an executor,
     /// ...) for a client channel; then `connect()`.
@@ -612,16 +602,7 @@ protected:
                                    !std::is_same_v<std::decay_t<Arg>, Stream>,
                                int> = 0>
     explicit async_chat(Arg&& arg, Args&&... args)
-        : stream_(std::forward<Arg>(arg), std::forward<Args>(args)...),
-          strand_(stream_.get_executor()),
-          reading_(false),
-          readable_(false),
-          writing_(false),
-          delivering_(false),
-          held_(false),
-          client_(false),
-          goodbye_pending_(false),
-          closed_unstarted_(false) {}
+        : async_chat(std::in_place, std::forward<Arg>(arg), std::forward<Args>(args)...) {}
 
     // Protected and non-virtual: the channel is owned and destroyed as Derived.
     ~async_chat() {
@@ -638,6 +619,22 @@ protected:
     }
 
 private:
+    // The one constructor both public ones delegate to: builds the stream
+    // from `args` and clears every flag (the bit-fields below have no
+    // default member initializers in C++17).
+    template <class... Args>
+    explicit async_chat(std::in_place_t, Args&&... args)
+        : stream_(std::forward<Args>(args)...),
+          strand_(stream_.get_executor()),
+          reading_(false),
+          readable_(false),
+          writing_(false),
+          delivering_(false),
+          held_(false),
+          client_(false),
+          goodbye_pending_(false),
+          closed_unstarted_(false) {}
+
     enum class state : unsigned char { idle, connecting, handshaking, open, closed };
     // What the stream needs beyond reading and writing: plain, TLS or
     // STARTTLS (see detail/stream_policy.hpp). It reaches in for STARTTLS.
@@ -757,7 +754,7 @@ private:
     policy_type policy_;
     state state_ = state::idle;
     // One byte of flags (bit-fields: C++17 gives them no default member
-    // initializer; both constructors clear them).
+    // initializer; the in_place constructor clears them).
     bool reading_ : 1;     // a read, or a wait for readability, is in flight
     bool readable_ : 1;    // the wait for readability completed: read now
     bool writing_ : 1;     // a write is in flight (or being gathered)
