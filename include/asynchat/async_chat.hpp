@@ -9,6 +9,7 @@
 #include <asynchat/detail/op_allocator.hpp>
 #include <asynchat/detail/report.hpp>
 #include <asynchat/detail/strand_relay.hpp>
+#include <asynchat/detail/string_cache.hpp>
 #include <asynchat/detail/timer.hpp>
 #include <asynchat/error.hpp>
 #include <asynchat/file_handle.hpp>
@@ -263,7 +264,10 @@ public:
             return;
         if (state_ == state::closed) return;
         if (!out_.fits(data.size())) return output_overflow();
-        out_.push(std::move(data), coalesce_limit());
+        // A short string is copied and its storage stays in `data`: it is
+        // lent to this thread's next _collect_incoming_data (so that
+        // `push(_get_data() + "\r\n")` allocates nothing once warm).
+        if (!out_.push(std::move(data), coalesce_limit())) detail::string_cache::give(data);  // NOLINT(bugprone-use-after-move): not taken
         if (!delivering_) send_next();  // inside a hook the write waits for the end of the read
     }
 
