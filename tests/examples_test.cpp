@@ -103,6 +103,50 @@ TEST_CASE("echo_server echoes lines and says bye", "[examples]") {
     CHECK(server.terminate() == 0);
 }
 
+TEST_CASE("echo_server answers an over-long line with an error and goes on with the next line", "[examples]") {
+    // The limit is 64 KiB per line, its "\r" not counted: exactly at it is
+    // echoed, one byte more is refused, whether the line ends in "\r\n" or
+    // "\n", arrives whole or in pieces, or goes on for a megabyte while the
+    // client sends everything before reading (a server that closed there
+    // would reset the connection and could destroy its own answer).
+    constexpr std::size_t limit = 64 * 1024;
+    struct shape {
+        std::size_t size;
+        const char* end;
+        std::size_t piece;  // sent in pieces of this size (0: at once)
+        bool echoed;
+    };
+    const shape shapes[] = {
+        {limit, "\r\n", 0, true},         {limit, "\n", 0, true},
+        {limit + 1, "\r\n", 0, false},    {limit + 1, "\n", 0, false},
+        {limit + 1, "\r\n", 1000, false}, {limit + 1, "\n", 4096, false},
+        {1024 * 1024, "\r\n", 0, false},  {1024 * 1024, "\n", 65536, false},
+    };
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/echo_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    for (const shape& sh : shapes) {
+        CAPTURE(sh.size, std::string(sh.end) == "\n", sh.piece);
+        line_client c(where);
+        watchdog dog({c.native_handle()}, std::chrono::seconds(30));
+        const std::string line(sh.size, 'a');
+        c.send("before\r\n");
+        if (sh.piece == 0) {
+            c.send(line);
+        } else {
+            for (std::size_t at = 0; at < line.size(); at += sh.piece) c.send(line.substr(at, sh.piece));
+        }
+        c.send(std::string(sh.end) + "after\r\nquit\r\n");
+        CHECK(c.line() == "before");
+        if (sh.echoed) CHECK(c.line() == line);
+        else CHECK(c.line() == "error: line too long");
+        CHECK(c.line() == "after");
+        CHECK(c.line() == "bye");
+        CHECK(c.rest().empty());
+        CHECK_FALSE(dog.fired());
+    }
+    CHECK(server.terminate() == 0);
+}
+
 TEST_CASE("echo_server refuses bad arguments with usage", "[examples]") {
     test::child_process bad({ASYNCHAT_EXAMPLES_DIR "/echo_server", "--bogus"});
     CHECK(bad.wait() == 2);

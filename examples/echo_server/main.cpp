@@ -5,10 +5,17 @@
 //   ./echo_server --port 7007 &
 //   printf 'hello\r\nworld\r\nquit\r\n' | nc 127.0.0.1 7007
 //
+// Limits: a line longer than 64 KiB (its "\r" not counted) is answered
+// "error: line too long" and dropped through its "\n"; the connection goes
+// on with the next line (closing instead, while the client is still sending
+// the rest of the line, would turn into a reset that can destroy the
+// answer).
+//
 // What it shows: a string terminator, the ready-made collector
-// (_collect_incoming_data / _get_data), push, close_when_done (also at EOF:
-// a client that shuts down its sending side still gets every answer), and
-// the ready-made server that makes one channel per connection.
+// (_collect_incoming_data / _get_data), a record limit that skips, push,
+// close_when_done (also at EOF: a client that shuts down its sending side
+// still gets every answer), and the ready-made server that makes one
+// channel per connection.
 #include "../common/serve.hpp"
 
 #include <asynchat/asynchat.hpp>
@@ -19,22 +26,15 @@ class echo_channel : public asynchat::async_chat<echo_channel> {
 public:
     explicit echo_channel(asio::ip::tcp::socket socket) : async_chat(std::move(socket)) {
         set_terminator("\n");
+        set_record_limit(max_line + 1);  // the line and its "\r"
     }
 
-    void collect_incoming_data(std::string_view data) {
-        if (pending_ + data.size() > max_line) {  // a line that never ends
-            push("error: line too long\r\n");
-            close_when_done();
-            return;
-        }
-        pending_ += data.size();
-        _collect_incoming_data(data);
-    }
+    void collect_incoming_data(std::string_view data) { _collect_incoming_data(data); }
 
     void found_terminator() {
         std::string line = _get_data();
-        pending_ = 0;
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.size() > max_line) return too_long();  // max_line + 1 bytes, no "\r"
         if (line == "quit") {
             push("bye\r\n");
             close_when_done();
@@ -43,13 +43,22 @@ public:
         push(std::move(line) + "\r\n");
     }
 
+    // A line past the limit: the part collected is dropped, the rest is
+    // skipped through the next "\n", and the client is told.
+    asynchat::overflow handle_record_too_long(std::size_t /*size*/) {
+        (void)_get_data();
+        too_long();
+        return asynchat::overflow::skip;
+    }
+
     // The client finished sending: answer everything it sent, then close
     // (the default would close at once and drop the answers still queued).
     void handle_eof() { close_when_done(); }
 
 private:
     static constexpr std::size_t max_line = 64 * 1024;
-    std::size_t pending_ = 0;
+
+    void too_long() { push("error: line too long\r\n"); }
 };
 
 int main(int argc, char** argv) {

@@ -9,6 +9,7 @@
 #include <asynchat/detail/op_allocator.hpp>
 #include <asynchat/detail/report.hpp>
 #include <asynchat/detail/strand_relay.hpp>
+#include <asynchat/detail/string_cache.hpp>
 #include <asynchat/detail/timer.hpp>
 #include <asynchat/error.hpp>
 #include <asynchat/file_handle.hpp>
@@ -263,7 +264,10 @@ public:
             return;
         if (state_ == state::closed) return;
         if (!out_.fits(data.size())) return output_overflow();
-        out_.push(std::move(data), coalesce_limit());
+        // A short string is copied and its storage stays in `data`: it is
+        // lent to this thread's next _collect_incoming_data (so that
+        // `push(_get_data() + "\r\n")` allocates nothing once warm).
+        if (!out_.push(std::move(data), coalesce_limit())) detail::string_cache::give(data);  // NOLINT(bugprone-use-after-move): not taken
         if (!delivering_) send_next();  // inside a hook the write waits for the end of the read
     }
 
@@ -593,17 +597,7 @@ public:
 
 protected:
     /// Takes a connected stream, typically an accepted socket; then `start()`.
-    explicit async_chat(Stream stream)
-        : stream_(std::move(stream)),
-          strand_(stream_.get_executor()),
-          reading_(false),
-          readable_(false),
-          writing_(false),
-          delivering_(false),
-          held_(false),
-          client_(false),
-          goodbye_pending_(false),
-          closed_unstarted_(false) {}
+    explicit async_chat(Stream stream) : async_chat(std::in_place, std::move(stream)) {}
 
     /// Builds the stream from `args` (an `asio::io_context&`, an executor,
     /// ...) for a client channel; then `connect()`.
@@ -612,16 +606,7 @@ protected:
                                    !std::is_same_v<std::decay_t<Arg>, Stream>,
                                int> = 0>
     explicit async_chat(Arg&& arg, Args&&... args)
-        : stream_(std::forward<Arg>(arg), std::forward<Args>(args)...),
-          strand_(stream_.get_executor()),
-          reading_(false),
-          readable_(false),
-          writing_(false),
-          delivering_(false),
-          held_(false),
-          client_(false),
-          goodbye_pending_(false),
-          closed_unstarted_(false) {}
+        : async_chat(std::in_place, std::forward<Arg>(arg), std::forward<Args>(args)...) {}
 
     // Protected and non-virtual: the channel is owned and destroyed as Derived.
     ~async_chat() {
@@ -638,6 +623,22 @@ protected:
     }
 
 private:
+    // The one constructor both public ones delegate to: builds the stream
+    // from `args` and clears every flag (the bit-fields below have no
+    // default member initializers in C++17).
+    template <class... Args>
+    explicit async_chat(std::in_place_t, Args&&... args)
+        : stream_(std::forward<Args>(args)...),
+          strand_(stream_.get_executor()),
+          reading_(false),
+          readable_(false),
+          writing_(false),
+          delivering_(false),
+          held_(false),
+          client_(false),
+          goodbye_pending_(false),
+          closed_unstarted_(false) {}
+
     enum class state : unsigned char { idle, connecting, handshaking, open, closed };
     // What the stream needs beyond reading and writing: plain, TLS or
     // STARTTLS (see detail/stream_policy.hpp). It reaches in for STARTTLS.
@@ -757,7 +758,7 @@ private:
     policy_type policy_;
     state state_ = state::idle;
     // One byte of flags (bit-fields: C++17 gives them no default member
-    // initializer; both constructors clear them).
+    // initializer; the in_place constructor clears them).
     bool reading_ : 1;     // a read, or a wait for readability, is in flight
     bool readable_ : 1;    // the wait for readability completed: read now
     bool writing_ : 1;     // a write is in flight (or being gathered)

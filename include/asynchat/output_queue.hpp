@@ -7,7 +7,6 @@
 #include <asynchat/detail/buffer_cache.hpp>
 #include <asynchat/detail/config.hpp>
 #include <asynchat/detail/ring.hpp>
-#include <asynchat/detail/string_cache.hpp>
 #include <asynchat/error.hpp>
 #include <asynchat/file_handle.hpp>
 #include <asynchat/producer.hpp>
@@ -122,19 +121,19 @@ public:
     /// True while some queued bytes are borrowed (see `push_borrowed`).
     [[nodiscard]] bool borrowing() const noexcept { return borrowed_entries_ != 0; }
 
-    /// Queues `bytes` without copying them. A short string (at most 64 bytes:
-    /// cheaper to copy than to send as a piece of its own) is copied, and its
-    /// storage kept for this thread's next `_collect_incoming_data`
-    /// (`detail::string_cache`), so that `push(_get_data() + "\r\n")`
-    /// allocates nothing once warm (when the cache declines it, `bytes` keeps
-    /// its storage and is freed by the caller as usual).
-    ASYNCHAT_ALWAYS_INLINE void push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
+    /// Queues `bytes` without copying them, and returns true: the queue took
+    /// the storage. A short string (at most 64 bytes: cheaper to copy than to
+    /// send as a piece of its own) is copied instead, and false returned:
+    /// `bytes` is left unchanged, its storage still the caller's to reuse
+    /// (`async_chat::push` lends it to the next `_collect_incoming_data`).
+    /// @throws std::bad_alloc (nothing queued)
+    ASYNCHAT_ALWAYS_INLINE bool push(std::string&& bytes, std::size_t coalesce_limit = 4096) {
         if (bytes.size() <= short_string) {
             push(std::string_view(bytes), coalesce_limit);
-            detail::string_cache::give(bytes);
-            return;
+            return false;
         }
         push_moved(std::move(bytes));
+        return true;
     }
 
 private:

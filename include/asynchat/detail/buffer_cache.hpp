@@ -3,6 +3,8 @@
 #ifndef ASYNCHAT_DETAIL_BUFFER_CACHE_HPP
 #define ASYNCHAT_DETAIL_BUFFER_CACHE_HPP
 
+#include <asynchat/detail/thread_cache.hpp>
+
 #include <cstddef>
 #include <memory>
 
@@ -17,28 +19,31 @@ namespace asynchat::detail {
 // buffers given back after that are freed at once.
 //
 // Buffers are plain `new char[]` arrays: one taken on a thread may be given
-// back on another.
+// back on another. The slots, their lifetime and the full-cache rule are
+// `detail::thread_cache`'s (a full cache refuses).
 class buffer_cache {
+    struct traits {
+        using block_type = char*;
+        static constexpr std::size_t slots = 24;
+        static constexpr std::size_t max_bytes = 256 * 1024;
+        static constexpr when_full full = when_full::refuse;
+        static void free(char* b, std::size_t /*size*/) noexcept { delete[] b; }
+    };
+    using cache = thread_cache<traits>;
+
 public:
-    static constexpr std::size_t slots = 24;
-    static constexpr std::size_t max_bytes = 256 * 1024;
+    static constexpr std::size_t slots = traits::slots;
+    static constexpr std::size_t max_bytes = traits::max_bytes;
 
     // A buffer of at least `size` bytes (its capacity is stored in
-    // `capacity`): the most recently given back one that fits, or a new one.
+    // `capacity`): the most recently given back one that fits (at most four
+    // times `size` and 4 KiB more, so a small request does not pin a large
+    // buffer), or a new one.
     // @throws std::bad_alloc
     static std::unique_ptr<char[]> take(std::size_t size, std::size_t& capacity) {
-        state& s = local();
-        for (std::size_t i = s.count; i-- != 0;) {
-            if (s.capacity[i] >= size && s.capacity[i] <= 4 * size + 4096) {
-                std::unique_ptr<char[]> b(s.buffer[i]);
-                capacity = s.capacity[i];
-                s.bytes -= capacity;
-                --s.count;
-                s.buffer[i] = s.buffer[s.count];
-                s.capacity[i] = s.capacity[s.count];
-                return b;
-            }
-        }
+        char* b = nullptr;
+        if (cache::take([size](std::size_t c) { return c >= size && c <= 4 * size + 4096; }, b, capacity))
+            return std::unique_ptr<char[]>(b);
         capacity = size;
         return std::unique_ptr<char[]>(new char[size]);
     }
@@ -46,60 +51,15 @@ public:
     // Gives `b` (of `capacity` bytes) back: kept for the next take() on this
     // thread if there is room, freed otherwise.
     static void give(std::unique_ptr<char[]> b, std::size_t capacity) noexcept {
-        if (b == nullptr) return;
-        state& s = local();
-        if (s.closed || s.count == slots || capacity > max_bytes - s.bytes) return;  // `b` frees it
-        if (!s.registered) {
-            s.registered = true;
-            try {
-                cleanup_at_exit();
-            } catch (...) {
-                s.registered = false;
-                return;
-            }
-        }
-        s.buffer[s.count] = b.release();
-        s.capacity[s.count] = capacity;
-        s.bytes += capacity;
-        ++s.count;
+        if (b != nullptr) cache::give(b.release(), capacity);
     }
 
     // Buffers held by this thread's cache, and their bytes (for tests).
-    static std::size_t cached_buffers() noexcept { return local().count; }
-    static std::size_t cached_bytes() noexcept { return local().bytes; }
+    static std::size_t cached_buffers() noexcept { return cache::count(); }
+    static std::size_t cached_bytes() noexcept { return cache::bytes(); }
 
     // Frees this thread's cached buffers now.
-    static void release() noexcept {
-        state& s = local();
-        for (std::size_t i = 0; i < s.count; ++i) delete[] s.buffer[i];
-        s.count = 0;
-        s.bytes = 0;
-    }
-
-private:
-    // Trivially destructible, so reaching it costs no guard on the hot path.
-    struct state {
-        char* buffer[slots];
-        std::size_t capacity[slots];
-        std::size_t count;
-        std::size_t bytes;
-        bool registered;
-        bool closed;
-    };
-    static state& local() noexcept {
-        thread_local state s{};
-        return s;
-    }
-    struct at_exit {
-        ~at_exit() {
-            release();
-            local().closed = true;
-        }
-    };
-    static void cleanup_at_exit() {
-        thread_local at_exit guard;
-        (void)guard;
-    }
+    static void release() noexcept { cache::release(); }
 };
 
 } // namespace asynchat::detail

@@ -3,6 +3,8 @@
 #ifndef ASYNCHAT_DETAIL_OP_ALLOCATOR_HPP
 #define ASYNCHAT_DETAIL_OP_ALLOCATOR_HPP
 
+#include <asynchat/detail/thread_cache.hpp>
+
 #include <cstddef>
 #include <new>
 #include <utility>
@@ -23,91 +25,41 @@ namespace asynchat::detail {
 // labelled as a wait's, and every read then allocated).
 //
 class op_memory {
+    struct traits {
+        using block_type = void*;
+        static constexpr std::size_t slots = 8;
+        static constexpr std::size_t max_bytes = static_cast<std::size_t>(-1);
+        // Full: the newest block replaces one of the others in turn, so
+        // blocks of sizes no longer asked for (a connect's, a handshake's)
+        // cannot hold every slot for good.
+        static constexpr when_full full = when_full::replace_in_turn;
+        static void free(void* p, std::size_t /*size*/) noexcept { ::operator delete(p); }
+    };
+    using cache = thread_cache<traits>;
+
 public:
-    static constexpr std::size_t slots = 8;
+    static constexpr std::size_t slots = traits::slots;
 
     // @throws std::bad_alloc
     static void* allocate(std::size_t size) {
         size = size_class(size);
-        state& s = local();
-        for (std::size_t i = s.count; i-- != 0;) {
-            if (s.size[i] == size) {
-                void* p = s.block[i];
-                --s.count;
-                s.block[i] = s.block[s.count];
-                s.size[i] = s.size[s.count];
-                return p;
-            }
-        }
+        void* p = nullptr;
+        std::size_t cached = 0;
+        if (cache::take([size](std::size_t c) { return c == size; }, p, cached)) return p;
         return ::operator new(size);
     }
 
     // `p` from allocate(size), with the same `size`.
-    static void deallocate(void* p, std::size_t size) noexcept {
-        size = size_class(size);
-        state& s = local();
-        if (s.closed) return ::operator delete(p);
-        if (s.count == slots) {
-            // Full: the newest block replaces one of the others in turn, so
-            // blocks of sizes no longer asked for (a connect's, a handshake's)
-            // cannot hold every slot for good.
-            const std::size_t victim = s.next++ % slots;
-            ::operator delete(s.block[victim]);
-            s.block[victim] = p;
-            s.size[victim] = size;
-            return;
-        }
-        if (!s.registered) {
-            s.registered = true;
-            try {
-                cleanup_at_exit();
-            } catch (...) {
-                s.registered = false;
-                return ::operator delete(p);
-            }
-        }
-        s.block[s.count] = p;
-        s.size[s.count] = size;
-        ++s.count;
-    }
+    static void deallocate(void* p, std::size_t size) noexcept { cache::give(p, size_class(size)); }
 
     // Blocks held by this thread's cache (for tests).
-    static std::size_t cached_blocks() noexcept { return local().count; }
+    static std::size_t cached_blocks() noexcept { return cache::count(); }
 
     // Frees this thread's cached blocks now.
-    static void release() noexcept {
-        state& s = local();
-        for (std::size_t i = 0; i < s.count; ++i) ::operator delete(s.block[i]);
-        s.count = 0;
-    }
+    static void release() noexcept { cache::release(); }
 
     // The size of the block made for a request of `size` bytes.
     static constexpr std::size_t size_class(std::size_t size) noexcept { return (size + 15) / 16 * 16; }
-
-private:
-    // Trivially destructible, so reaching it costs no guard on the hot path.
-    struct state {
-        void* block[slots];
-        std::size_t size[slots];
-        std::size_t count;
-        std::size_t next;  // the slot a full cache gives up next
-        bool registered;
-        bool closed;
-    };
-    static state& local() noexcept {
-        thread_local state s{};
-        return s;
-    }
-    struct at_exit {
-        ~at_exit() {
-            release();
-            local().closed = true;
-        }
-    };
-    static void cleanup_at_exit() {
-        thread_local at_exit guard;
-        (void)guard;
-    }
 };
 
 // An Allocator over op_memory: the associated allocator of a handler

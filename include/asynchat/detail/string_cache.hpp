@@ -4,8 +4,10 @@
 #define ASYNCHAT_DETAIL_STRING_CACHE_HPP
 
 #include <asynchat/detail/config.hpp>
+#include <asynchat/detail/thread_cache.hpp>
 
 #include <cstddef>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,9 +22,10 @@ namespace asynchat::detail {
 // collection on this thread takes it back (`append`).
 //
 // Bounded: one string of at most `max_capacity` bytes per thread. Freed when
-// the thread exits; storage given after that is freed at once (as
-// `buffer_cache` does, the state is trivially destructible so that a channel
-// destroyed late in thread exit finds it still valid).
+// the thread exits; storage given after that stays with the string given
+// (the per-thread lifetime is `detail::thread_state`'s, as for the block
+// caches; its one slot is a string object, not a block, so that storage can
+// move in and out without allocating the object each time).
 class string_cache {
 public:
     static constexpr std::size_t max_capacity = 4096;
@@ -36,11 +39,10 @@ public:
     static void give(std::string& s) noexcept {
         const std::size_t cap = s.capacity();
         if (cap <= small || cap > max_capacity) return;
-        state& st = local();
-        if (st.closed) return;
+        state& st = lifetime::local().value;
         std::string* spare = st.spare;
         if (spare == nullptr) {
-            if (!register_cleanup()) return;
+            if (!lifetime::keep_until_exit()) return;  // closed: `s` keeps its storage
             spare = st.spare = new (std::nothrow) std::string();
             if (spare == nullptr) return;
         }
@@ -65,7 +67,7 @@ public:
 
     // The spare's capacity on this thread (for tests).
     static std::size_t spare_capacity() noexcept {
-        const state& st = local();
+        const state& st = lifetime::local().value;
         return st.spare ? st.spare->capacity() : 0;
     }
 
@@ -77,7 +79,7 @@ private:
 
     static void grow(std::string& s, std::size_t n) {
         const std::size_t need = s.size() + n;
-        state& st = local();
+        state& st = lifetime::local().value;
         if (s.empty() && st.spare != nullptr && st.spare->capacity() >= need) {
             s = std::move(*st.spare);  // takes the heap storage (see give)
             st.spare->clear();
@@ -89,34 +91,16 @@ private:
         s.reserve(cap);
     }
 
+    // The spare, or null; a string object made on the first give and kept
+    // (storage moves in and out of it) until the thread exits.
     struct state {
         std::string* spare;
-        bool registered;
-        bool closed;
     };
-    static state& local() noexcept {
-        thread_local state s{};
-        return s;
-    }
-    struct at_exit {
-        ~at_exit() {
-            state& st = local();
-            delete st.spare;
-            st.spare = nullptr;
-            st.closed = true;
-        }
-    };
-    static bool register_cleanup() noexcept {
-        state& st = local();
-        if (st.registered) return true;
-        try {
-            thread_local at_exit guard;
-            (void)guard;
-        } catch (...) {
-            return false;
-        }
-        st.registered = true;
-        return true;
+    using lifetime = thread_state<string_cache, state>;
+    friend lifetime;
+    static void release(state& st) noexcept {
+        delete st.spare;
+        st.spare = nullptr;
     }
 };
 
