@@ -174,6 +174,13 @@ TEST_CASE("sync path: a write completed partly at once finishes asynchronously, 
     c.peer.set_option(asio::socket_base::receive_buffer_size(256 * 1024));
     const std::size_t n = 12 * 1024 * 1024;
     write_all(c.peer, "BIG " + std::to_string(n) + "\r\nafter\r\nQUIT\r\n");
+    // The handler that reads the request writes at once at most
+    // at_once_rounds times, then goes asynchronous (Asio's own first try
+    // included): a channel with much to send lets the others run.
+    REQUIRE(ctx.run_one_for(std::chrono::seconds(5)) == 1);
+    const std::size_t first = c.peer.available();
+    CHECK(first > 0);
+    CHECK(first <= (asynchat::detail::at_once_rounds + 1) * line_channel::ac_out_buffer_size);
     // The peer does not read yet: the channel's writes stop on a full socket.
     settle(ctx);
     std::string received;
