@@ -206,9 +206,10 @@ void ASYNCHAT_CHANNEL_T::read_next() {
         guarded([&] {
             if (!may_read() || state_ != state::open) return;
             const auto wait_readable = [&] {
-                // Idle until the peer sends: no input buffer meanwhile, and the
-                // wait in a block of its own size (see detail/op_allocator.hpp).
-                framer_.shrink_to_fit();
+                // Idle until the peer sends: no input buffer meanwhile (unless a
+                // record in progress holds bytes), and the wait in a block of
+                // its own size (see detail/op_allocator.hpp).
+                if (framer_.buffered().empty()) framer_.shrink_to_fit();
                 policy_.async_wait_readable(stream_, detail::own_op_memory([self = this->shared_from_this()](
                                                                               const error_code& ec) {
                                                 static_cast<async_chat&>(*self).on_readable(ec);
@@ -219,17 +220,26 @@ void ASYNCHAT_CHANNEL_T::read_next() {
                 return wait_readable();
             readable_ = false;
             char* room = framer_.prepare(Derived::ac_in_buffer_size);
-            if (policy_type::transfers_at_once && round < detail::at_once_rounds) {
-                error_code ec;
-                const std::size_t n =
-                    policy_.read_at_once(stream_, asio::buffer(room, Derived::ac_in_buffer_size), ec);
-                if (!detail::would_block(ec) || n != 0) {
-                    delivering_read_ = true;
-                    again = read_done(ec, n);
-                    return;
+            if (policy_type::transfers_at_once) {
+                if (round < detail::at_once_rounds) {
+                    error_code ec;
+                    const std::size_t n =
+                        policy_.read_at_once(stream_, asio::buffer(room, Derived::ac_in_buffer_size), ec);
+                    if (!detail::would_block(ec) || n != 0) {
+                        delivering_read_ = true;
+                        again = read_done(ec, n);
+                        return;
+                    }
                 }
-                // Nothing there after all: wait, without a buffer if we may.
-                if (framer_.buffered().empty() && policy_.waits_for_readability(stream_)) return wait_readable();
+                // Nothing there after all, or the bound reached: wait for
+                // readability (the same operation as every idle wait, so no
+                // operation of another size is first allocated mid-stream;
+                // a socket still readable completes it at the next poll,
+                // after the other channels' turn).
+                if (policy_.waits_for_readability(stream_)) {
+                    readable_ = false;
+                    return wait_readable();
+                }
             }
             // Reads and writes also take their operations from op_memory: a
             // write carries its pieces (about 400 bytes), and Asio's two-slot
