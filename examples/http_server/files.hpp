@@ -117,7 +117,8 @@ constexpr int open_flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
 // segment at a time, never following a symlink (O_NOFOLLOW at every step):
 // the descriptor of the file, or -1 with errno set. ENOENT: no such file;
 // any other errno (ELOOP or ENOTDIR at a symlink, EACCES...) means the walk
-// cannot decide, and the caller asks realpath(3).
+// cannot decide, and the caller resolves the path the `realpath` way
+// (detail::resolve_beneath).
 inline int walk_beneath(int root_dir, const std::string& path) {
     unique_fd dir;  // the directory reached so far (root_dir at first)
     std::size_t at = 0;
