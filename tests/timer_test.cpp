@@ -317,3 +317,62 @@ TEST_CASE("a timer owned through a shared_ptr runs its callback on the owner's s
         CHECK(o.use_count() == 1);  // the queue let go of what it held
     }
 }
+
+TEST_CASE("the queue's timer tracks no work even when first asked with a tracking executor", "[timer][timer_queue]") {
+    // The first channel of a context may hold an executor that tracks work
+    // (asio::require(ex, outstanding_work.tracked)); the queue's own timer
+    // must not keep run() from returning once nothing is queued.
+    asio::io_context ctx;
+    using tracked_type = std::decay_t<decltype(
+        asio::require(ctx.get_executor(), asio::execution::outstanding_work.tracked))>;
+    std::unique_ptr<asynchat::detail::channel_timer<tracked_type>> t;
+    {
+        const auto tracked = asio::require(ctx.get_executor(), asio::execution::outstanding_work.tracked);
+        t = std::make_unique<asynchat::detail::channel_timer<tracked_type>>(tracked);
+    }  // the only tracking executor is gone; the queue may not have kept one
+    int calls = 0;
+    t->expires_after(std::chrono::milliseconds(1), clock_type::now());
+    int* out = &calls;
+    t->arm(0, [out] { ++*out; });
+    drain(ctx);  // REQUIREs that the context ran out of work
+    CHECK(calls == 1);
+}
+
+namespace {
+// A channel-like owner: it holds its timer, and its timer's wait holds it.
+struct timed_owner : std::enable_shared_from_this<timed_owner> {
+    explicit timed_owner(asio::io_context& ctx) : timer(ctx.get_executor()) {}
+    timer_type timer;
+};
+// Arms a new owner's timer from its destructor: a handler destroyed at the
+// context's shutdown, after the queue has shut down.
+struct arms_when_destroyed {
+    asio::io_context* ctx;
+    std::weak_ptr<timed_owner>* made;
+    arms_when_destroyed(asio::io_context& c, std::weak_ptr<timed_owner>& m) : ctx(&c), made(&m) {}
+    arms_when_destroyed(arms_when_destroyed&& o) noexcept : ctx(std::exchange(o.ctx, nullptr)), made(o.made) {}
+    ~arms_when_destroyed() {
+        if (ctx == nullptr) return;
+        auto owner = std::make_shared<timed_owner>(*ctx);
+        owner->timer.expires_after(std::chrono::milliseconds(1), clock_type::now());
+        owner->timer.arm(owner, [] {});
+        *made = owner;
+        ++armed;
+    }
+    static inline int armed = 0;
+    void operator()() {}
+};
+} // namespace
+
+TEST_CASE("a timer armed after its context's shutdown holds nothing and never fires", "[timer][timer_queue]") {
+    // The owner would hold itself through the queue (channel -> timer ->
+    // queued wait -> channel) with nothing left to fire or let go: a leak.
+    std::weak_ptr<timed_owner> made;
+    {
+        asio::io_context ctx;
+        { timed_owner warm(ctx); }  // the queue exists before the handler below
+        asio::post(ctx, arms_when_destroyed(ctx, made));
+    }  // shutdown: the queue first, then the handler is destroyed and arms
+    CHECK(arms_when_destroyed::armed == 1);  // the handler was destroyed at shutdown and armed
+    CHECK(made.expired());
+}

@@ -376,7 +376,9 @@ private:
 // as resolve(): what it resolves to stays under the root and is a regular
 // file or a directory, and the server may read it.
 inline bool servable(const std::string& root, const std::string& dir, const std::string& name, bool& is_dir) {
+    // Under the root: its path, then "/" or the end ("/srv/www2" is not under "/srv/www").
     if (dir.compare(0, root.size(), root) != 0) return false;
+    if (root != "/" && dir.size() > root.size() && dir[root.size()] != '/') return false;
     std::string real;
     if (detail::resolve_beneath(root, (root == "/" ? dir : dir.substr(root.size())) + "/" + name, real) != 0)
         return false;

@@ -59,7 +59,10 @@ public:
     static timer_queue& of(const Executor& ex) {
         auto& q = asio::use_service<timer_queue>(asio::query(ex, asio::execution::context));
         std::lock_guard<std::mutex> lock(q.mutex_);
-        if (!q.timer_ && !q.shut_down_) q.timer_.emplace(unstranded(ex));
+        // Untracked: the queue's timer never keeps run() from returning, even
+        // when the first executor asked with tracks outstanding work.
+        if (!q.timer_ && !q.shut_down_)
+            q.timer_.emplace(asio::prefer(unstranded(ex), asio::execution::outstanding_work.untracked));
         return q;
     }
 

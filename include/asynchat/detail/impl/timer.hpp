@@ -41,7 +41,17 @@ void channel_timer<Executor>::enqueue(clock::time_point due, Keep&& keep, const 
     std::shared_ptr<void> held;
     if constexpr (timer_keep::is_shared_ptr<keep_type>::value) held = std::move(keep);
     const unsigned generation = generation_ + 1;
-    queue_->schedule(*this, due, std::move(held), &channel_timer::fire<keep_type>, generation);  // may throw: nothing changed
+    try {
+        queue_->schedule(*this, due, std::move(held), &channel_timer::fire<keep_type>, generation);
+    } catch (...) {
+        // Out of memory arming the queue's timer: the entry may be queued with
+        // a generation this timer never took. Leave the queue and forget any
+        // earlier wait, so the next arm() queues afresh instead of trusting a
+        // wait that will be dropped.
+        queue_->remove(*this);
+        waiting_ = false;
+        throw;
+    }
     generation_ = generation;
     std::memcpy(fn_, &f, sizeof(F));
     call_ = [](const void* storage) { (*static_cast<const F*>(storage))(); };

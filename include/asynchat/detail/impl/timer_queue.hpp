@@ -13,6 +13,9 @@ inline void timer_queue::schedule(timer_entry& e, clock::time_point due, std::sh
                                   timer_entry::fire_fn fire, unsigned generation) {
     std::shared_ptr<void> old;  // released outside the lock
     std::lock_guard<std::mutex> lock(mutex_);
+    // After the context's shutdown nothing fires: queue nothing and hold
+    // nothing (holding `keep` would keep its owner alive for good).
+    if (shut_down_) return;
     if (e.heap_index == timer_entry::npos) {
         heap_.push_back(&e);  // may throw: nothing changed yet
         e.heap_index = heap_.size() - 1;
