@@ -706,6 +706,9 @@ private:
     void read_next();
     void on_readable(const error_code& ec);
     void on_read(const error_code& ec, std::size_t n);
+    // A read's result, completed at once (policy_.read_at_once) or
+    // asynchronously: true if the loop may read again.
+    bool read_done(const error_code& ec, std::size_t n);
     void deliver();
     bool may_read() { return queued_bytes() <= high_water_ && derived().readable(); }
 
@@ -713,6 +716,9 @@ private:
     void send_next();
     bool send_file();  // a zero-copy file range first in the queue: sends some of it
     void on_write(const error_code& ec, std::size_t n);
+    // A write's result, completed at once (policy_.write_at_once) or
+    // asynchronously: true if the loop may write again.
+    bool write_done(const error_code& ec, std::size_t n);
     void output_overflow() noexcept { guarded([this] { derived().handle_output_overflow(); }); }
 
     // ---- timeouts (impl): I/O only records the time; the timer re-checks.
@@ -767,6 +773,11 @@ private:
     bool client_ : 1;      // connect()ed: handle_connect() waits for the stream's start
     bool goodbye_pending_ : 1;  // close() waits for I/O in flight before the goodbye
     bool closed_unstarted_ : 1; // closed before start()/connect(): they do nothing
+    // A read's bytes are being delivered (read loop, on_read): a write that
+    // completes at once meanwhile leaves the next read to them (no nested
+    // read). Not a bit-field, so no constructor names it; it fits in the
+    // padding before start_role_.
+    bool delivering_read_ = false;
     tls_role start_role_ = tls_role::server;
 };
 

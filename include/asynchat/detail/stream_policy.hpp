@@ -27,6 +27,27 @@ struct has_async_wait<Stream, std::void_t<decltype(std::declval<Stream&>().async
                                   asio::socket_base::wait_read, std::declval<void (*)(error_code)>()))>>
     : std::true_type {};
 
+/// True for Asio's own stream sockets (`basic_stream_socket<Protocol,
+/// Executor>`: TCP, Unix domain sockets), whose synchronous `read_some` and
+/// `write_some` never block once `non_blocking(true)` is set. A class derived
+/// from one (a user's stream) is not matched: its reads and writes may do
+/// more than the socket's, so they stay asynchronous.
+template <class Stream>
+struct is_asio_stream_socket : std::false_type {};
+template <class Protocol, class Executor>
+struct is_asio_stream_socket<asio::basic_stream_socket<Protocol, Executor>> : std::true_type {};
+
+/// How many reads, and how many writes, in a row a channel completes at
+/// once (without a trip through the reactor) before it goes asynchronous:
+/// a peer that keeps the socket readable or writable then still lets the
+/// other channels on the thread take their turn.
+inline constexpr unsigned at_once_rounds = 8;
+
+/// True if `ec` says a non-blocking transfer found nothing to do now.
+inline bool would_block(const error_code& ec) noexcept {
+    return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
 /// What `async_chat` asks of a stream beyond reading and writing, for a plain
 /// stream (TCP, Unix domain socket): nothing to negotiate. Every stream
 /// policy has this interface (see `tls_stream_policy` in
@@ -56,6 +77,19 @@ struct has_async_wait<Stream, std::void_t<decltype(std::declval<Stream&>().async
 ///   `detail/sendfile.hpp`); `async_send_file(s, part, budget, h)` sends
 ///   some of it (`part` advances) and calls `h(ec, bytes)`. Where it is
 ///   false, file ranges are read into the output queue in pieces.
+/// - at once: `transfers_at_once` says whether the read and write loops try
+///   a transfer synchronously, without blocking, before they go through the
+///   reactor: `read_at_once(s, buffer, ec)` and `write_at_once(s, buffers,
+///   ec)` return the bytes moved, and set `ec` to `asio::error::would_block`
+///   when nothing could move now (then the loop waits asynchronously), or to
+///   the error or EOF the read or write would have completed with. Asio
+///   posts the completion of an asynchronous read or write that succeeds at
+///   once, and runs the reactor (an `epoll_wait`) before it: for a request
+///   and its response that is two reactor trips saved. True for Asio's own
+///   stream sockets (`is_asio_stream_socket`), which are put in
+///   non-blocking mode (`non_blocking(true)`: a synchronous read or write
+///   of the user's on the socket fails with `would_block` instead of
+///   waiting); false for TLS (the engine's buffers) and for user streams.
 template <class Stream>
 class plain_stream_policy {
 public:
@@ -91,6 +125,31 @@ public:
         }
     }
 
+    static constexpr bool transfers_at_once = is_asio_stream_socket<Stream>::value;
+    std::size_t read_at_once(Stream& s, const asio::mutable_buffer& b, error_code& ec) {
+        if constexpr (transfers_at_once) {
+            if (!non_blocking(s, ec)) return 0;
+            return s.read_some(b, ec);
+        } else {  // not called: transfers_at_once is false
+            (void)s;
+            (void)b;
+            ec = asio::error::would_block;
+            return 0;
+        }
+    }
+    template <class ConstBufferSequence>
+    std::size_t write_at_once(Stream& s, const ConstBufferSequence& b, error_code& ec) {
+        if constexpr (transfers_at_once) {
+            if (!non_blocking(s, ec)) return 0;
+            return s.write_some(b, ec);
+        } else {  // not called: transfers_at_once is false
+            (void)s;
+            (void)b;
+            ec = asio::error::would_block;
+            return 0;
+        }
+    }
+
     static constexpr bool sends_files = sendfile_capable<Stream>::value;
     template <class Handler>
     void async_send_file(Stream& s, file_part& part, std::size_t budget, Handler&& h) {
@@ -105,6 +164,23 @@ public:
         asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable {
             h(error_code(asio::error::operation_not_supported), std::size_t(0));
         });
+    }
+
+private:
+    // Sets the socket non-blocking once; where that fails, `ec` is
+    // would_block, and the loop takes the asynchronous path.
+    static bool non_blocking(Stream& s, error_code& ec) {
+        if constexpr (transfers_at_once) {
+            if (s.non_blocking()) return true;
+            s.non_blocking(true, ec);
+            if (!ec) return true;
+            ec = asio::error::would_block;
+            return false;
+        } else {
+            (void)s;
+            ec = asio::error::would_block;
+            return false;
+        }
     }
 };
 

@@ -59,6 +59,18 @@ public:
         asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable { h(error_code()); });
     }
 
+    // At once: never (the engine reads and writes the socket itself).
+    static constexpr bool transfers_at_once = false;
+    std::size_t read_at_once(stream&, const asio::mutable_buffer&, error_code& ec) {  // not called
+        ec = asio::error::would_block;
+        return 0;
+    }
+    template <class ConstBufferSequence>
+    std::size_t write_at_once(stream&, const ConstBufferSequence&, error_code& ec) {  // not called
+        ec = asio::error::would_block;
+        return 0;
+    }
+
     static bool is_eof(const error_code& ec) noexcept {
         return ec == asio::error::eof || Traits::truncated(ec);
     }

@@ -182,44 +182,79 @@ void ASYNCHAT_CHANNEL_T::close_socket() noexcept {
 
 // ------------------------------------------------------------------ read loop
 
+// One read (or wait) in flight at most. On a stream whose policy transfers
+// at once (TCP, Unix domain sockets), a read is first tried synchronously:
+// its bytes are delivered, their responses written at once too, and the
+// loop goes on, up to detail::at_once_rounds reads, before it goes
+// asynchronous (other channels on the thread get their turn).
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::read_next() {
-    if (state_ != state::open || reading_ || delivering_) return;
-    if (held_) {
-        // Deliver what was held back while readable() was false.
-        held_ = false;
-        deliver();
-        if (state_ != state::open || held_) return;
-    }
-    // Received bytes still queued for sending live in the input buffer; a
-    // barrier (STARTTLS) holds reading until it is passed.
-    if (out_.borrowing() || policy_.input_paused()) return;
-    guarded([&] {
-        if (!may_read() || state_ != state::open) return;
-        if (!readable_ && framer_.buffered().empty() && policy_.waits_for_readability(stream_)) {
-            // Idle until the peer sends: no input buffer meanwhile, and the
-            // wait in a block of its own size (see detail/op_allocator.hpp).
-            framer_.shrink_to_fit();
-            policy_.async_wait_readable(stream_, detail::own_op_memory([self = this->shared_from_this()](
-                                                                          const error_code& ec) {
-                                            static_cast<async_chat&>(*self).on_readable(ec);
-                                        }));
-            reading_ = true;
-            return;
+    for (unsigned round = 0;; ++round) {
+        if (state_ != state::open || reading_ || delivering_ || delivering_read_) return;
+        if (held_) {
+            // Deliver what was held back while readable() was false.
+            held_ = false;
+            delivering_read_ = true;
+            deliver();
+            delivering_read_ = false;
+            if (state_ != state::open || held_) return;
         }
-        readable_ = false;
-        char* room = framer_.prepare(Derived::ac_in_buffer_size);
-        // Reads and writes also take their operations from op_memory: a
-        // write carries its pieces (about 400 bytes), and Asio's two-slot
-        // cache, shared with the wait above, would otherwise trade a read's
-        // block for a write's and allocate on every round trip.
-        stream_.async_read_some(asio::buffer(room, Derived::ac_in_buffer_size),
-                                detail::own_op_memory([self = this->shared_from_this()](const error_code& ec,
-                                                                                        std::size_t n) {
-                                    static_cast<async_chat&>(*self).on_read(ec, n);
-                                }));
-        reading_ = true;
-    });
+        // Received bytes still queued for sending live in the input buffer; a
+        // barrier (STARTTLS) holds reading until it is passed.
+        if (out_.borrowing() || policy_.input_paused()) return;
+        bool again = false;
+        guarded([&] {
+            if (!may_read() || state_ != state::open) return;
+            const auto wait_readable = [&] {
+                // Idle until the peer sends: no input buffer meanwhile (unless a
+                // record in progress holds bytes), and the wait in a block of
+                // its own size (see detail/op_allocator.hpp).
+                if (framer_.buffered().empty()) framer_.shrink_to_fit();
+                policy_.async_wait_readable(stream_, detail::own_op_memory([self = this->shared_from_this()](
+                                                                              const error_code& ec) {
+                                                static_cast<async_chat&>(*self).on_readable(ec);
+                                            }));
+                reading_ = true;
+            };
+            if (!readable_ && framer_.buffered().empty() && policy_.waits_for_readability(stream_))
+                return wait_readable();
+            readable_ = false;
+            char* room = framer_.prepare(Derived::ac_in_buffer_size);
+            if (policy_type::transfers_at_once) {
+                if (round < detail::at_once_rounds) {
+                    error_code ec;
+                    const std::size_t n =
+                        policy_.read_at_once(stream_, asio::buffer(room, Derived::ac_in_buffer_size), ec);
+                    if (!detail::would_block(ec) || n != 0) {
+                        delivering_read_ = true;
+                        again = read_done(ec, n);
+                        return;
+                    }
+                }
+                // Nothing there after all, or the bound reached: wait for
+                // readability (the same operation as every idle wait, so no
+                // operation of another size is first allocated mid-stream;
+                // a socket still readable completes it at the next poll,
+                // after the other channels' turn).
+                if (policy_.waits_for_readability(stream_)) {
+                    readable_ = false;
+                    return wait_readable();
+                }
+            }
+            // Reads and writes also take their operations from op_memory: a
+            // write carries its pieces (about 400 bytes), and Asio's two-slot
+            // cache, shared with the wait above, would otherwise trade a read's
+            // block for a write's and allocate on every round trip.
+            stream_.async_read_some(asio::buffer(room, Derived::ac_in_buffer_size),
+                                    detail::own_op_memory([self = this->shared_from_this()](const error_code& ec,
+                                                                                            std::size_t n) {
+                                        static_cast<async_chat&>(*self).on_read(ec, n);
+                                    }));
+            reading_ = true;
+        });
+        delivering_read_ = false;
+        if (!again) return;
+    }
 }
 
 ASYNCHAT_CHANNEL
@@ -233,8 +268,8 @@ void ASYNCHAT_CHANNEL_T::on_readable(const error_code& ec) {
         io_failed(ec);
         return;
     }
-    // The read that follows completes at once (Asio tries it before waiting):
-    // the bytes, the EOF or the error are handled by on_read().
+    // The read that follows finds the bytes, the EOF or the error (at once
+    // where the policy allows, else Asio tries it before waiting).
     readable_ = true;
     read_next();
 }
@@ -242,9 +277,17 @@ void ASYNCHAT_CHANNEL_T::on_readable(const error_code& ec) {
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::on_read(const error_code& ec, std::size_t n) {
     reading_ = false;
+    delivering_read_ = true;
+    const bool again = read_done(ec, n);
+    delivering_read_ = false;
+    if (again) read_next();
+}
+
+ASYNCHAT_CHANNEL
+bool ASYNCHAT_CHANNEL_T::read_done(const error_code& ec, std::size_t n) {
     if (state_ != state::open) {  // closed meanwhile: no hook runs
         goodbye_if_idle();
-        return;
+        return false;
     }
     note_activity();
     framer_.commit(n);
@@ -252,12 +295,12 @@ void ASYNCHAT_CHANNEL_T::on_read(const error_code& ec, std::size_t n) {
     // likely: the next read goes without the wait for readability.
     if (n == Derived::ac_in_buffer_size) readable_ = true;
     if (n != 0) deliver();
-    if (state_ != state::open) return;
-    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    if (state_ != state::open) return false;
+    if (ec && !detail::would_block(ec)) {
         io_failed(ec);  // would_block: nothing to read yet, as CPython ignores (bpo-16133)
-        return;
+        return false;
     }
-    read_next();
+    return true;
 }
 
 // Frames the buffered input. Writes wait until the whole read is framed, so
@@ -305,75 +348,107 @@ bool ASYNCHAT_CHANNEL_T::send_file() {
     return true;
 }
 
+// One write in flight at most. On a stream whose policy transfers at once
+// (TCP, Unix domain sockets), a write is first tried synchronously; what it
+// leaves goes on in the loop, up to detail::at_once_rounds writes, then
+// asynchronously (a full socket: Asio waits for writability).
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::send_next() {
-    if (state_ != state::open || writing_ || delivering_ || out_.empty()) return;
-    writing_ = true;  // also keeps producers from re-entering through push()
-    bool allowed = false;
-    bool started = false;
-    guarded([&] {
-        if (!derived().writable()) return;
-        allowed = true;
-        // A file range that ended early is reported before anything queued
-        // after it goes, once the bytes gathered before it are written.
-        if (out_.file_error_pending()) return;
-        // The pieces travel with the write (Asio keeps its copy of the
-        // sequence in the operation): an idle channel holds no array.
-        detail::gathered_buffers pieces;
-        const std::size_t bytes = out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
-                                              [&](const char* p, std::size_t n) { pieces.add(p, n); });
-        if (state_ != state::open) return;
-        if (bytes == 0) {
-            started = send_file();
-            return;
+    bool wrote = false;  // a write completed at once: reading may resume
+    for (unsigned round = 0;; ++round) {
+        if (state_ != state::open || writing_ || delivering_ || out_.empty()) break;
+        writing_ = true;  // also keeps producers from re-entering through push()
+        bool allowed = false;
+        bool started = false;
+        bool done = false;  // completed at once: ec, n
+        error_code ec;
+        std::size_t n = 0;
+        guarded([&] {
+            if (!derived().writable()) return;
+            allowed = true;
+            // A file range that ended early is reported before anything queued
+            // after it goes, once the bytes gathered before it are written.
+            if (out_.file_error_pending()) return;
+            // The pieces travel with the write (Asio keeps its copy of the
+            // sequence in the operation): an idle channel holds no array.
+            detail::gathered_buffers pieces;
+            const std::size_t bytes = out_.gather(Derived::ac_out_buffer_size, detail::gathered_buffers::capacity,
+                                                  [&](const char* p, std::size_t k) { pieces.add(p, k); });
+            if (state_ != state::open) return;
+            if (bytes == 0) {
+                started = send_file();
+                return;
+            }
+            if (policy_type::transfers_at_once && round < detail::at_once_rounds) {
+                n = policy_.write_at_once(stream_, pieces, ec);
+                if (!detail::would_block(ec) || n != 0) {
+                    done = true;
+                    return;
+                }
+                ec = error_code();  // the socket is full: Asio waits for room
+            }
+            stream_.async_write_some(pieces, detail::own_op_memory([self = this->shared_from_this()](
+                                                 const error_code& e, std::size_t k) {
+                                         static_cast<async_chat&>(*self).on_write(e, k);
+                                     }));
+            started = true;
+        });
+        // A producer's piece over the output limit: after the write began (the
+        // hook may close).
+        const bool overflowed = out_.take_overflow();
+        if (overflowed) output_overflow();
+        // A file range read into the queue ended early: reported once no write
+        // is in flight, so the bytes gathered before it were written.
+        const error_code file_error = started || done ? error_code() : out_.take_file_error();
+        if (file_error) report_error(file_error);
+        if (done) {
+            if (!write_done(ec, n)) break;
+            wrote = true;
+            continue;
         }
-        stream_.async_write_some(pieces, detail::own_op_memory([self = this->shared_from_this()](
-                                             const error_code& ec, std::size_t n) {
-                                     static_cast<async_chat&>(*self).on_write(ec, n);
-                                 }));
-        started = true;
-    });
-    // A producer's piece over the output limit: after the write began (the
-    // hook may close).
-    const bool overflowed = out_.take_overflow();
-    if (overflowed) output_overflow();
-    // A file range read into the queue ended early: reported once no write
-    // is in flight, so the bytes gathered before it were written.
-    const error_code file_error = started ? error_code() : out_.take_file_error();
-    if (file_error) report_error(file_error);
-    if (started) return;
-    // Not started (or failed to start): consume(0) ends a gathered flight.
-    if (out_.in_flight()) out_.consume(0);
-    writing_ = false;
-    goodbye_if_idle();
-    if (!allowed || state_ != state::open) return;
-    if (overflowed || file_error) return send_next();  // what follows the dropped producer or range
-    if (out_.close_marker_first()) {
-        out_.pop_close_marker();
-        guarded([this] { derived().handle_close(); });
-        send_next();  // handle_close() left the channel open: what follows the marker goes
-    } else if (out_.barrier_first()) {
-        out_.pop_barrier();
-        guarded([this] { policy_.at_barrier(*this); });
+        if (started) break;
+        // Not started (or failed to start): consume(0) ends a gathered flight.
+        if (out_.in_flight()) out_.consume(0);
+        writing_ = false;
+        goodbye_if_idle();
+        if (!allowed || state_ != state::open) break;
+        if (overflowed || file_error) continue;  // what follows the dropped producer or range
+        if (out_.close_marker_first()) {
+            out_.pop_close_marker();
+            guarded([this] { derived().handle_close(); });
+            continue;  // handle_close() left the channel open: what follows the marker goes
+        }
+        if (out_.barrier_first()) {
+            out_.pop_barrier();
+            guarded([this] { policy_.at_barrier(*this); });
+        }
+        break;
     }
+    if (wrote) read_next();  // flow control: readable() may have turned true
 }
 
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::on_write(const error_code& ec, std::size_t n) {
+    if (!write_done(ec, n)) return;
+    send_next();
+    read_next();  // flow control: readable() may have turned true
+}
+
+ASYNCHAT_CHANNEL
+bool ASYNCHAT_CHANNEL_T::write_done(const error_code& ec, std::size_t n) {
     writing_ = false;
     out_.consume(n);
     if (ec) out_.drop_file();  // a file range that failed is not tried again
     if (state_ != state::open) {
         goodbye_if_idle();
-        return;
+        return false;
     }
     note_activity();
     if (ec) {
         io_failed(ec);
-        return;
+        return false;
     }
-    send_next();
-    read_next();  // flow control: readable() may have turned true
+    return true;
 }
 
 // ------------------------------------------------------------------- timeouts
