@@ -244,3 +244,172 @@ TEST_CASE("sync path: a peer that reset the connection ends in handle_close, not
     c.peer.close();
     REQUIRE(test::run_until(ctx, [&] { return c.channel->closes == 1; }));
 }
+
+// ---- at once only inside the channel's own completions ---------------------
+//
+// push(), close_when_done() and initiate_send() called from outside the
+// channel's handlers (a broadcast loop, a timer, another channel's hook)
+// start an asynchronous write, as CPython's push -> initiate_send, which
+// never reads and never runs handle_close: an error and the read that follows
+// arrive later through the write's completion, which holds the channel.
+
+namespace {
+
+// Resets the connection (SO_LINGER 0): the channel's next write fails with
+// ECONNRESET or EPIPE.
+void reset(tcp::socket& peer) {
+    peer.set_option(asio::socket_base::linger(true, 0));
+    peer.close();
+}
+
+// A session in a registry: "hello" pauses input (readable() false) and
+// answers; "DROP" removes the session from the registry (its last
+// shared_ptr outside the channel's own handlers) and closes it.
+class session : public asynchat::async_chat<session, tcp::socket> {
+public:
+    session(tcp::socket s, std::vector<std::shared_ptr<session>>& registry, const bool& in_push)
+        : async_chat(std::move(s)), registry_(registry), in_push_(in_push) {
+        set_terminator("\r\n");
+    }
+    bool readable() const { return accepting; }
+    void collect_incoming_data(std::string_view d) { record.append(d); }
+    void found_terminator() {
+        if (in_push_) ++hooks_in_push;
+        std::string line;
+        line.swap(record);
+        if (line == "hello") {
+            accepting = false;
+            push("hi\r\n");
+        } else if (line == "DROP") {
+            push("GONE\r\n");
+            close_when_done();
+            // Keeps the channel alive only through its own handlers.
+            for (auto it = registry_.begin(); it != registry_.end(); ++it)
+                if (it->get() == this) {
+                    registry_.erase(it);
+                    break;
+                }
+            ++dropped;
+        }
+    }
+    void handle_close() {
+        if (in_push_) ++hooks_in_push;
+        close();
+    }
+    bool accepting = true;
+    std::string record;
+    static inline int hooks_in_push = 0;
+    static inline int dropped = 0;
+
+private:
+    std::vector<std::shared_ptr<session>>& registry_;
+    const bool& in_push_;
+};
+
+// handle_close() pushes a goodbye and leaves the channel open, up to
+// `limit` times, then closes: records how deep its calls nest.
+class stubborn_channel : public asynchat::async_chat<stubborn_channel, tcp::socket> {
+public:
+    explicit stubborn_channel(tcp::socket s) : async_chat(std::move(s)) { set_terminator("\r\n"); }
+    void collect_incoming_data(std::string_view) {}
+    void found_terminator() {}
+    void handle_close() {
+        ++depth;
+        if (depth > max_depth) max_depth = depth;
+        ++closes;
+        if (closes < limit) {
+            push("bye\r\n");
+        } else {
+            close();
+        }
+        --depth;
+    }
+    int depth = 0;
+    int max_depth = 0;
+    int closes = 0;
+    int limit = 3;
+};
+
+}  // namespace
+
+TEST_CASE("sync path: push() from a broadcast loop to a reset peer runs no hook inside push()", "[sync_path]") {
+    asio::io_context ctx;
+    std::vector<connection> conns;
+    for (int i = 0; i < 3; ++i) conns.push_back(connect(ctx));
+    settle(ctx);  // every channel waits for readability
+    reset(conns[1].peer);
+    for (auto& c : conns) {
+        c.channel->push("news\r\n");
+        // The failed write is reported later, through its completion.
+        CHECK(c.channel->closes == 0);
+    }
+    REQUIRE(test::run_until(ctx, [&] { return conns[1].channel->closes == 1; }));
+    CHECK(conns[0].channel->closes == 0);
+    CHECK(conns[2].channel->closes == 0);
+    for (int i : {0, 2}) {
+        std::string got;
+        bool eof = false;
+        REQUIRE(run_reading(ctx, conns[i].peer, got, eof, [&] { return got == "news\r\n"; }));
+    }
+}
+
+TEST_CASE("sync path: push() from outside reads nothing: held input is framed in the write's completion",
+          "[sync_path]") {
+    asio::io_context ctx;
+    auto [server, client] = tcp_pair(ctx);
+    bool in_push = false;
+    session::hooks_in_push = 0;
+    session::dropped = 0;
+    std::vector<std::shared_ptr<session>> registry;
+    registry.push_back(std::make_shared<session>(std::move(server), registry, in_push));
+    registry.back()->start();
+    client.non_blocking(true);
+    write_all(client, "hello\r\nDROP\r\n");
+    std::string got;
+    bool eof = false;
+    // "hello" pauses input: "DROP" is held back.
+    REQUIRE(run_reading(ctx, client, got, eof, [&] { return got == "hi\r\n"; }));
+    settle(ctx);
+    REQUIRE(registry.size() == 1);
+    // A broadcast, from outside the channel's handlers, after input resumed.
+    registry[0]->accepting = true;
+    in_push = true;
+    for (std::size_t i = 0; i < registry.size(); ++i) registry[i]->push("news\r\n");
+    in_push = false;
+    CHECK(session::hooks_in_push == 0);  // no found_terminator/handle_close inside push()
+    REQUIRE(registry.size() == 1);       // the held "DROP" is framed later
+    // The write's completion resumes reading: "DROP" drops the session from
+    // the registry while its own handler keeps it alive (ASan: no use after free).
+    REQUIRE(run_reading(ctx, client, got, eof, [&] { return eof; }));
+    CHECK(session::dropped == 1);
+    CHECK(registry.empty());
+    CHECK(got == "hi\r\nnews\r\nGONE\r\n");
+}
+
+TEST_CASE("sync path: a handle_close() that pushes does not nest (reset peer)", "[sync_path]") {
+    asio::io_context ctx;
+    auto [server, client] = tcp_pair(ctx);
+    auto ch = std::make_shared<stubborn_channel>(std::move(server));
+    ch->start();
+    settle(ctx);
+    SECTION("the reset is found by a read") {
+        reset(client);
+    }
+    SECTION("the reset is found by a push from outside") {
+        reset(client);
+        ch->push("one\r\n");
+        CHECK(ch->closes == 0);
+    }
+    REQUIRE(test::run_until(ctx, [&] { return ch->closes >= ch->limit; }));
+    CHECK(ch->max_depth == 1);
+    CHECK(ch->closes == ch->limit);
+}
+
+TEST_CASE("sync path: a transfer interrupted by a signal (EINTR) is retried later, not an error", "[sync_path]") {
+    CHECK(asynchat::detail::would_block(asio::error::would_block));
+    CHECK(asynchat::detail::would_block(asio::error::try_again));
+    CHECK(asynchat::detail::would_block(asio::error::interrupted));
+    CHECK_FALSE(asynchat::detail::would_block(asio::error::connection_reset));
+    CHECK_FALSE(asynchat::detail::would_block(asio::error::eof));
+    CHECK_FALSE(asynchat::detail::would_block(asynchat::error_code()));
+}

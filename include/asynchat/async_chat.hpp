@@ -239,6 +239,19 @@ public:
     /// `close()` is harmless: the bytes are never sent. Bytes pushed after a
     /// queued `close_when_done()` marker are never sent if `handle_close()`
     /// closes the channel (the default); see `close_when_done()`.
+    ///
+    /// When hooks run: `push()` (and `push_with_producer`, `push_file`,
+    /// `close_when_done`, `initiate_send`) never reads (no
+    /// `collect_incoming_data`/`found_terminator` inside it) and reports no
+    /// write error inside it. Called inside one of the channel's hooks, the
+    /// write waits for the read being framed; called from outside them (a
+    /// broadcast loop, a timer, another channel's hook), it starts an
+    /// asynchronous write, whose error (`handle_close`, `handle_error`) and
+    /// the read that follows come later through its completion, as CPython's
+    /// `push` -> `initiate_send`. What may run inside it: `writable()`, a
+    /// producer's `more()`, `handle_output_overflow` (the output limit), and
+    /// `handle_close()` for a `close_when_done` marker already at the head
+    /// of an idle queue (CPython's `initiate_send` does the same).
     ASYNCHAT_ALWAYS_INLINE void push(std::string_view data) {
         // Kept small enough to inline into hooks: the rare paths are calls.
         if (strand_.on_strand() && relay([](async_chat& c, std::string s) { c.push(std::move(s)); }, data))
@@ -521,7 +534,11 @@ public:
     /// The executor every hook runs on.
     [[nodiscard]] executor_type get_executor() noexcept { return stream_.get_executor(); }
 
-    /// The underlying stream (for options, endpoints, shutdown, ...).
+    /// The underlying stream (for options, endpoints, shutdown, ...). A TCP
+    /// or Unix domain socket is made non-blocking (`non_blocking(true)`) on
+    /// the channel's first transfer at once (see "How output is sent" in
+    /// the README): a synchronous read or write of yours on it then fails
+    /// with `asio::error::would_block` instead of waiting.
     [[nodiscard]] Stream& socket() noexcept { return stream_; }
     [[nodiscard]] const Stream& socket() const noexcept { return stream_; }
 
@@ -719,7 +736,10 @@ private:
     // A write's result, completed at once (policy_.write_at_once) or
     // asynchronously: true if the loop may write again.
     bool write_done(const error_code& ec, std::size_t n);
-    void output_overflow() noexcept { guarded([this] { derived().handle_output_overflow(); }); }
+    void output_overflow() noexcept {
+        detail::flag_scope outside(in_completion_, false);
+        guarded([this] { derived().handle_output_overflow(); });
+    }
 
     // ---- timeouts (impl): I/O only records the time; the timer re-checks.
     void note_activity() noexcept {
@@ -778,6 +798,13 @@ private:
     // read). Not a bit-field, so no constructor names it; it fits in the
     // padding before start_role_.
     bool delivering_read_ = false;
+    // Inside one of the channel's own completions (on_readable, on_read,
+    // on_write), whose handler holds a reference to the channel: only there
+    // do the loops transfer at once. push() and the like called from outside
+    // (a broadcast loop, a timer, another channel's hook) start an
+    // asynchronous write, so its error, and the read that follows it, arrive
+    // later through on_write, as in CPython (push never reads, never closes).
+    bool in_completion_ = false;
     tls_role start_role_ = tls_role::server;
 };
 

@@ -43,10 +43,25 @@ struct is_asio_stream_socket<asio::basic_stream_socket<Protocol, Executor>> : st
 /// other channels on the thread take their turn.
 inline constexpr unsigned at_once_rounds = 8;
 
-/// True if `ec` says a non-blocking transfer found nothing to do now.
+/// True if `ec` says a non-blocking transfer found nothing to do now
+/// (EAGAIN/EWOULDBLOCK, or EINTR: interrupted before anything moved).
 inline bool would_block(const error_code& ec) noexcept {
-    return ec == asio::error::would_block || ec == asio::error::try_again;
+    return ec == asio::error::would_block || ec == asio::error::try_again || ec == asio::error::interrupted;
 }
+
+/// Sets a flag for a scope and restores its previous value on exit, also
+/// when an exception leaves the scope.
+class flag_scope {
+public:
+    explicit flag_scope(bool& flag, bool value = true) noexcept : flag_(flag), old_(flag) { flag_ = value; }
+    ~flag_scope() { flag_ = old_; }
+    flag_scope(const flag_scope&) = delete;
+    flag_scope& operator=(const flag_scope&) = delete;
+
+private:
+    bool& flag_;
+    bool old_;
+};
 
 /// What `async_chat` asks of a stream beyond reading and writing, for a plain
 /// stream (TCP, Unix domain socket): nothing to negotiate. Every stream

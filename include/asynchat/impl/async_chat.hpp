@@ -194,9 +194,10 @@ void ASYNCHAT_CHANNEL_T::read_next() {
         if (held_) {
             // Deliver what was held back while readable() was false.
             held_ = false;
-            delivering_read_ = true;
-            deliver();
-            delivering_read_ = false;
+            {
+                detail::flag_scope delivering(delivering_read_);
+                deliver();
+            }
             if (state_ != state::open || held_) return;
         }
         // Received bytes still queued for sending live in the input buffer; a
@@ -218,10 +219,14 @@ void ASYNCHAT_CHANNEL_T::read_next() {
             };
             if (!readable_ && framer_.buffered().empty() && policy_.waits_for_readability(stream_))
                 return wait_readable();
+            // Readable now: the wait completed, or the last read filled the
+            // buffer. After a short read (a partial record buffered) the
+            // socket is most likely empty: wait rather than try a recv.
+            const bool likely_readable = readable_;
             readable_ = false;
             char* room = framer_.prepare(Derived::ac_in_buffer_size);
-            if (policy_type::transfers_at_once) {
-                if (round < detail::at_once_rounds) {
+            if (policy_type::transfers_at_once && in_completion_) {
+                if (likely_readable && round < detail::at_once_rounds) {
                     error_code ec;
                     const std::size_t n =
                         policy_.read_at_once(stream_, asio::buffer(room, Derived::ac_in_buffer_size), ec);
@@ -259,6 +264,7 @@ void ASYNCHAT_CHANNEL_T::read_next() {
 
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::on_readable(const error_code& ec) {
+    detail::flag_scope inside(in_completion_);
     reading_ = false;
     if (state_ != state::open) {  // closed meanwhile: no hook runs
         goodbye_if_idle();
@@ -277,9 +283,12 @@ void ASYNCHAT_CHANNEL_T::on_readable(const error_code& ec) {
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::on_read(const error_code& ec, std::size_t n) {
     reading_ = false;
-    delivering_read_ = true;
-    const bool again = read_done(ec, n);
-    delivering_read_ = false;
+    detail::flag_scope inside(in_completion_);
+    bool again = false;
+    {
+        detail::flag_scope delivering(delivering_read_);  // also cleared if a hook throws
+        again = read_done(ec, n);
+    }
     if (again) read_next();
 }
 
@@ -379,7 +388,7 @@ void ASYNCHAT_CHANNEL_T::send_next() {
                 started = send_file();
                 return;
             }
-            if (policy_type::transfers_at_once && round < detail::at_once_rounds) {
+            if (policy_type::transfers_at_once && in_completion_ && round < detail::at_once_rounds) {
                 n = policy_.write_at_once(stream_, pieces, ec);
                 if (!detail::would_block(ec) || n != 0) {
                     done = true;
@@ -415,11 +424,17 @@ void ASYNCHAT_CHANNEL_T::send_next() {
         if (overflowed || file_error) continue;  // what follows the dropped producer or range
         if (out_.close_marker_first()) {
             out_.pop_close_marker();
-            guarded([this] { derived().handle_close(); });
+            {
+                // Its push() goes asynchronously: a handle_close() that
+                // pushes and closes when done again does not recurse.
+                detail::flag_scope outside(in_completion_, false);
+                guarded([this] { derived().handle_close(); });
+            }
             continue;  // handle_close() left the channel open: what follows the marker goes
         }
         if (out_.barrier_first()) {
             out_.pop_barrier();
+            detail::flag_scope outside(in_completion_, false);
             guarded([this] { policy_.at_barrier(*this); });
         }
         break;
@@ -429,6 +444,7 @@ void ASYNCHAT_CHANNEL_T::send_next() {
 
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::on_write(const error_code& ec, std::size_t n) {
+    detail::flag_scope inside(in_completion_);
     if (!write_done(ec, n)) return;
     send_next();
     read_next();  // flow control: readable() may have turned true
@@ -473,6 +489,8 @@ void ASYNCHAT_CHANNEL_T::on_timer() {
 
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::io_failed(const error_code& ec) {
+    // The hooks' own push() and the like go asynchronously (no nesting).
+    detail::flag_scope outside(in_completion_, false);
     if (policy_.is_eof(ec))
         guarded([this] { derived().handle_eof(); });
     else if (detail::is_disconnect(ec))
@@ -483,6 +501,7 @@ void ASYNCHAT_CHANNEL_T::io_failed(const error_code& ec) {
 
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::report_exception() noexcept {
+    detail::flag_scope outside(in_completion_, false);
     try {
         if constexpr (detail::has_handle_error_exception<Derived>::value)
             derived().handle_error(std::current_exception());
@@ -497,6 +516,7 @@ void ASYNCHAT_CHANNEL_T::report_exception() noexcept {
 
 ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::report_error(const error_code& ec) noexcept {
+    detail::flag_scope outside(in_completion_, false);
     try {
         if constexpr (detail::has_handle_error_code<Derived>::value)
             derived().handle_error(ec);
