@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -132,14 +133,17 @@ TEST_CASE("http files: openat2 and realpath resolve every path alike", "[http][f
 }
 
 TEST_CASE("http files: a changed or deleted file is never served stale", "[http][files]") {
-    // Nothing is cached: every request opens and fstat()s the file, so the
-    // bound on staleness is zero (the next request sees the change).
+    // A file served once stays open (open_file_cache), but every request
+    // checks its path again and reads its bytes afresh: the bound on
+    // staleness is zero (the next request sees the change).
     for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
         resolver_guard g(which);
         const std::string file = site().dir + "/changing.txt";
         const std::string get = "GET /changing.txt HTTP/1.1\r\nHost: x\r\n\r\n";
         std::ofstream(file) << "first\n";
         CHECK(test::drive_http({get}, site().cfg).output.find("first\n") != std::string::npos);
+        std::ofstream(file) << "FIRST\n";  // the same inode, the same size
+        CHECK(test::drive_http({get}, site().cfg).output.find("FIRST\n") != std::string::npos);
         std::ofstream(file + ".new") << "second, longer\n";
         ::rename((file + ".new").c_str(), file.c_str());
         const test::http_run second = test::drive_http({get + get}, site().cfg);
@@ -245,6 +249,170 @@ TEST_CASE("http files: the realpath fallback opens what it checked, never a syml
         const int ok = http::detail::open_resolved(root, p);
         CHECK(ok >= 0);
         if (ok >= 0) ::close(ok);
+    }
+    std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+namespace {
+// What a resolution says, to compare two of them: the status, and for a
+// file its inode and its bytes now.
+std::string answer(const http::resolved& r) {
+    if (r.status) return "status " + std::to_string(r.status);
+    std::string out = "ino " + std::to_string(r.info.st_ino) + " size " + std::to_string(r.info.st_size) + ": ";
+    if (S_ISDIR(r.info.st_mode)) return out + "directory";
+    char buf[256];
+    const ssize_t n = ::pread(r.get(), buf, sizeof buf, 0);
+    return out + (n < 0 ? std::string("unreadable") : std::string(buf, static_cast<std::size_t>(n)));
+}
+} // namespace
+
+TEST_CASE("http files: the open file cache answers what resolve() answers now, after any change",
+          "[http][files][cache]") {
+    // A file served once is kept open (open_file_cache). Whatever happens
+    // to the file or to a directory on its path afterwards, the next
+    // request must get what resolve(), which opens afresh, says now: the
+    // same status, the same file, the same bytes.
+    char tmpl[] = "/tmp/asynchat-cache-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    // A new root for every change: the server opens its root once per
+    // thread (detail::root_fd), and a root replaced under a running server
+    // is not what this test is about.
+    std::string root_path, out = dir + "/outside";
+    int round = 0;
+    struct change {
+        const char* what;
+        std::string path;                   // requested before and after
+        std::function<void()> apply;        // between the two
+        // Whether the kept descriptor may still be used: a change to the
+        // inode, type, mode or owner of a component drops it. (An edit in
+        // place moves only the times and the size: the bytes are read at
+        // each request, so keeping it is right.)
+        enum { dropped, either, kept } after = dropped;
+    };
+    auto write = [](const std::string& file, const std::string& text) { std::ofstream(file) << text; };
+    std::string root;
+    auto fresh = [&] {  // the same tree before every change
+        std::system(("chmod -R u+rwx '" + dir + "'; rm -rf '" + dir + "'/*").c_str());
+        root_path = dir + "/root" + std::to_string(++round);
+        ::mkdir(root_path.c_str(), 0755);
+        ::mkdir((root_path + "/pub").c_str(), 0755);
+        ::mkdir((root_path + "/pub/deep").c_str(), 0755);
+        ::mkdir((root_path + "/other").c_str(), 0755);
+        ::mkdir(out.c_str(), 0755);
+        write(root_path + "/top.txt", "top\n");
+        write(root_path + "/pub/f.txt", "inside\n");
+        write(root_path + "/pub/deep/g.txt", "deep\n");
+        write(root_path + "/other/f.txt", "other\n");
+        root = *http::real_path(root_path);
+    };
+    const std::vector<change> changes = {
+        {"edited in place, same size", "/pub/f.txt", [&] { write(root + "/pub/f.txt", "INSIDE\n"); }, change::either},
+        {"appended to", "/top.txt", [&] { std::ofstream(root + "/top.txt", std::ios::app) << "more\n"; }, change::either},
+        {"truncated", "/top.txt", [&] { REQUIRE(::truncate((root + "/top.txt").c_str(), 0) == 0); }, change::either},
+        {"replaced by rename", "/pub/f.txt",
+         [&] {
+             write(root + "/pub/f.new", "replaced\n");
+             REQUIRE(::rename((root + "/pub/f.new").c_str(), (root + "/pub/f.txt").c_str()) == 0);
+         }},
+        {"deleted", "/pub/f.txt", [&] { REQUIRE(::unlink((root + "/pub/f.txt").c_str()) == 0); }},
+        {"replaced by a directory", "/top.txt",
+         [&] {
+             REQUIRE(::unlink((root + "/top.txt").c_str()) == 0);
+             REQUIRE(::mkdir((root + "/top.txt").c_str(), 0755) == 0);
+         }},
+        {"made unreadable", "/pub/f.txt", [&] { REQUIRE(::chmod((root + "/pub/f.txt").c_str(), 0) == 0); }},
+        {"directory made unsearchable", "/pub/deep/g.txt",
+         [&] { REQUIRE(::chmod((root + "/pub/deep").c_str(), 0) == 0); }},
+        {"given to another owner", "/pub/f.txt",
+         [&] { REQUIRE(::chown((root + "/pub/f.txt").c_str(), 65534, 65534) == 0); }},
+        // The same inode, reached by a path that now leaves the root: moved
+        // out, and a symlink to where it went put in its place.
+        {"file moved out, symlink to it left", "/pub/f.txt",
+         [&] {
+             REQUIRE(::rename((root + "/pub/f.txt").c_str(), (out + "/f.txt").c_str()) == 0);
+             REQUIRE(::symlink((out + "/f.txt").c_str(), (root + "/pub/f.txt").c_str()) == 0);
+         }},
+        {"directory on the way moved out, symlink to it left", "/pub/deep/g.txt",
+         [&] {
+             REQUIRE(::rename((root + "/pub").c_str(), (out + "/pub").c_str()) == 0);
+             REQUIRE(::symlink((out + "/pub").c_str(), (root + "/pub").c_str()) == 0);
+         }},
+        {"deepest directory moved out, relative symlink to it left", "/pub/deep/g.txt",
+         [&] {
+             REQUIRE(::rename((root + "/pub/deep").c_str(), (out + "/deep").c_str()) == 0);
+             REQUIRE(::symlink("../../outside/deep", (root + "/pub/deep").c_str()) == 0);
+         }},
+        // Symlinks that stay inside: followed, as resolve() follows them.
+        {"file swapped for a symlink inside", "/pub/f.txt",
+         [&] {
+             REQUIRE(::unlink((root + "/pub/f.txt").c_str()) == 0);
+             REQUIRE(::symlink("../top.txt", (root + "/pub/f.txt").c_str()) == 0);
+         }},
+        {"directory swapped for a symlink inside", "/pub/f.txt",
+         [&] {
+             REQUIRE(::rename((root + "/pub").c_str(), (root + "/pub-old").c_str()) == 0);
+             REQUIRE(::symlink("other", (root + "/pub").c_str()) == 0);
+         }},
+        {"hard link replaced by another file's", "/top.txt",
+         [&] {
+             REQUIRE(::unlink((root + "/top.txt").c_str()) == 0);
+             REQUIRE(::link((root + "/other/f.txt").c_str(), (root + "/top.txt").c_str()) == 0);
+         }},
+        {"nothing changed", "/pub/deep/g.txt", [] {}, change::kept},
+    };
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
+        resolver_guard g(which);
+        for (const change& c : changes) {
+            INFO((which == http::resolver::openat2 ? "openat2: " : which == http::resolver::walk ? "walk: " : "realpath: ")
+                 << c.what << ", " << c.path);
+            fresh();
+            const http::resolved before = http::resolve_cached(root, c.path);
+            REQUIRE(before.status == 0);
+            const http::resolved kept = http::resolve_cached(root, c.path);  // served from the cache
+            CHECK(kept.fd.get() < 0);
+            CHECK(kept.lent == before.get());
+            c.apply();
+            const http::resolved now = http::resolve(root, c.path);
+            const std::uint64_t hits = http::thread_file_cache().hits();
+            CHECK(answer(http::resolve_cached(root, c.path)) == answer(now));
+            if (c.after != change::either)
+                CHECK(http::thread_file_cache().hits() == hits + (c.after == change::kept ? 1 : 0));
+            CHECK(answer(http::resolve_cached(root, c.path)) == answer(now));  // and once more, from what it kept then
+        }
+    }
+    std::system(("chmod -R u+rwx '" + dir + "'; rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("http files: the open file cache keeps at most its capacity of descriptors, and no path with a symlink",
+          "[http][files][cache]") {
+    char tmpl[] = "/tmp/asynchat-cache-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    const std::string root = *http::real_path(dir);
+    http::open_file_cache& cache = http::thread_file_cache();
+    const std::size_t n = http::open_file_cache::capacity + 10;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::string name = "/f" + std::to_string(i);
+        std::ofstream(root + name) << i;
+        CHECK(answer(http::resolve_cached(root, name)).find(": " + std::to_string(i)) != std::string::npos);
+        CHECK(cache.size() <= http::open_file_cache::capacity);
+    }
+    CHECK(cache.size() == http::open_file_cache::capacity);
+    // The most recent ones are kept, the first ones were dropped.
+    CHECK(http::resolve_cached(root, "/f" + std::to_string(n - 1)).lent >= 0);
+    CHECK(http::resolve_cached(root, "/f0").lent >= 0);  // opened afresh and kept again
+    CHECK(cache.size() == http::open_file_cache::capacity);
+    // A symlink on the path: served, never kept.
+    ::symlink("f1", (root + "/link").c_str());
+    ::mkdir((root + "/d").c_str(), 0755);
+    std::ofstream(root + "/d/x") << "x";
+    ::symlink("d", (root + "/dlink").c_str());
+    for (const char* p : {"/link", "/dlink/x"}) {
+        INFO(p);
+        CHECK(http::resolve_cached(root, p).status == 0);
+        const http::resolved again = http::resolve_cached(root, p);
+        CHECK(again.status == 0);
+        CHECK(again.fd.get() >= 0);
+        CHECK(again.lent < 0);
     }
     std::system(("rm -rf '" + dir + "'").c_str());
 }

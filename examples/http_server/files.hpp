@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -68,6 +69,17 @@ struct resolved {
     std::string file;  // root + path: for the content type and a directory's index
     struct stat info {};
     unique_fd fd;      // the file (or directory) itself, open for reading
+    int lent = -1;     // or, with `fd` empty, a descriptor the open_file_cache lends for this request
+
+    // The file's descriptor, valid while this object lives.
+    int get() const { return fd.get() >= 0 ? fd.get() : lent; }
+    // A descriptor to keep beyond this request (push_file, a producer):
+    // `fd` itself, or a duplicate of the lent one (empty if dup fails:
+    // EMFILE, ENFILE).
+    unique_fd take() {
+        if (fd.get() >= 0 || lent < 0) return std::move(fd);
+        return unique_fd(::fcntl(lent, F_DUPFD_CLOEXEC, 0));
+    }
 };
 
 // How paths are resolved. openat2(2) with RESOLVE_BENEATH (Linux 5.6+) opens
@@ -300,6 +312,184 @@ inline resolved resolve(const std::string& root, const std::string& path) {
         r.status = 403;
         return r;
     }
+    return r;
+}
+
+// Regular files kept open between requests, so that a request for a file
+// served before costs one fstatat(2) per path component (one for
+// "/index.html") instead of openat2, fstat and close. One cache per thread
+// (each event loop has its own: no lock), at most `capacity` descriptors,
+// the least recently used dropped first.
+//
+// Unlike nginx's open_file_cache, which trusts a descriptor for
+// open_file_cache_valid (60 s) without looking at the path, every use
+// checks the path again, so there is no staleness bound to document: the
+// answer is the one resolve() would give now.
+// - Only a path with no symlink on it is kept (checked when it is kept:
+//   every component lstat'ed from the root's descriptor, the last one the
+//   very file resolve() opened).
+// - On use, every component is lstat'ed again (fstatat, AT_SYMLINK_NOFOLLOW,
+//   from the root's descriptor) and must be the same directory or file as
+//   when kept: device, inode, type and permission bits, owner, group and
+//   status-change time (which chmod, chown, an ACL change, a link or unlink
+//   and every write move). A file replaced (a new inode), deleted, moved,
+//   made unreadable, or a directory on the way swapped for a symlink: the
+//   entry is dropped and the path resolved afresh.
+// - The bytes are read from the file at each request (pread), and the size
+//   and times come from that request's fstatat: an edit in place is seen at
+//   once, as without the cache.
+// While a descriptor is kept its inode stays allocated, so its number
+// cannot be reused by a new file that would then pass for it.
+class open_file_cache {
+public:
+    static constexpr std::size_t capacity = 64;
+
+    // If `file` (root + path) is kept and every component of `relative`
+    // (the path without its leading '/') is still what it was: fills `r`
+    // (file, info, the lent descriptor) and returns true. Otherwise drops
+    // any entry for `file` and returns false.
+    bool find(int root_dir, std::string file, std::string_view relative, resolved& r);
+
+    // Keeps `r`'s descriptor (r then lends it) if `r` is a regular file
+    // reached from `root_dir` by `relative` with no symlink on the way.
+    void insert(int root_dir, std::string_view relative, resolved& r);
+
+    std::size_t size() const { return entries_.size(); }
+    // How many lookups were answered from a kept descriptor.
+    std::uint64_t hits() const { return hits_; }
+
+private:
+    struct identity {
+        dev_t dev;
+        ino_t ino;
+        mode_t mode;
+        uid_t uid;
+        gid_t gid;
+        time_t ctime;
+        long ctime_ns;
+        static identity of(const struct stat& s) {
+            return {s.st_dev, s.st_ino, s.st_mode, s.st_uid, s.st_gid, s.st_ctim.tv_sec, s.st_ctim.tv_nsec};
+        }
+        bool operator==(const identity& o) const {
+            return dev == o.dev && ino == o.ino && mode == o.mode && uid == o.uid && gid == o.gid &&
+                   ctime == o.ctime && ctime_ns == o.ctime_ns;
+        }
+    };
+    struct entry {
+        std::string file;
+        std::size_t hash = 0;
+        std::vector<std::pair<std::size_t, identity>> components;  // end of each prefix of `relative`, what it was
+        unique_fd fd;
+        std::uint64_t used = 0;
+    };
+
+    // lstat's each prefix of `relative` ending at a component, in order,
+    // calling `visit(end, stat)`; stops (false) at the first failure or
+    // when `visit` returns false.
+    template <typename Visit>
+    static bool each_component(int root_dir, std::string_view relative, Visit visit) {
+        char path[PATH_MAX];
+        if (relative.empty() || relative.size() >= sizeof path) return false;
+        relative.copy(path, relative.size());
+        path[relative.size()] = '\0';
+        std::size_t at = 0;
+        while (at < relative.size()) {
+            std::size_t end = relative.find('/', at);
+            if (end == std::string_view::npos) end = relative.size();
+            if (end != at) {
+                const char saved = path[end];
+                path[end] = '\0';
+                struct stat s;
+                const bool ok = ::fstatat(root_dir, path, &s, AT_SYMLINK_NOFOLLOW) == 0;
+                path[end] = saved;
+                if (!ok || !visit(end, s)) return false;
+            }
+            at = end + 1;
+        }
+        return true;
+    }
+
+    std::vector<entry> entries_;
+    std::uint64_t clock_ = 0;
+    std::uint64_t hits_ = 0;
+};
+
+inline bool open_file_cache::find(int root_dir, std::string file, std::string_view relative, resolved& r) {
+    const std::size_t hash = std::hash<std::string_view>{}(file);
+    const auto e = std::find_if(entries_.begin(), entries_.end(),
+                                [&](const entry& x) { return x.hash == hash && x.file == file; });
+    if (e == entries_.end()) return false;
+    std::size_t i = 0;
+    struct stat last {};
+    const bool same = each_component(root_dir, relative, [&](std::size_t end, const struct stat& s) {
+        if (i == e->components.size() || e->components[i].first != end ||
+            !(e->components[i].second == identity::of(s)))
+            return false;
+        ++i;
+        last = s;
+        return true;
+    });
+    if (!same || i != e->components.size()) {
+        entries_.erase(e);
+        return false;
+    }
+    e->used = ++clock_;
+    ++hits_;
+    r.status = 0;
+    r.file = std::move(file);
+    r.info = last;
+    r.fd.reset();
+    r.lent = e->fd.get();
+    return true;
+}
+
+inline void open_file_cache::insert(int root_dir, std::string_view relative, resolved& r) {
+    if (r.status != 0 || r.fd.get() < 0 || !S_ISREG(r.info.st_mode)) return;
+    entry e;
+    struct stat last {};
+    std::size_t count = 0;
+    const bool plain = each_component(root_dir, relative, [&](std::size_t end, const struct stat& s) {
+        if (S_ISLNK(s.st_mode)) return false;
+        e.components.emplace_back(end, identity::of(s));
+        last = s;
+        ++count;
+        return true;
+    });
+    // Every component but the last a directory, the last the file opened.
+    if (!plain || count == 0 || !S_ISREG(last.st_mode) || last.st_dev != r.info.st_dev ||
+        last.st_ino != r.info.st_ino)
+        return;
+    for (std::size_t i = 0; i + 1 < e.components.size(); ++i)
+        if (!S_ISDIR(e.components[i].second.mode)) return;
+    if (entries_.size() == capacity) {
+        entries_.erase(std::min_element(entries_.begin(), entries_.end(),
+                                        [](const entry& a, const entry& b) { return a.used < b.used; }));
+    }
+    e.file = r.file;
+    e.hash = std::hash<std::string_view>{}(e.file);
+    e.used = ++clock_;
+    r.lent = r.fd.get();
+    e.fd = std::move(r.fd);
+    entries_.push_back(std::move(e));
+}
+
+// This thread's open_file_cache (each event loop thread has its own).
+inline open_file_cache& thread_file_cache() {
+    thread_local open_file_cache cache;
+    return cache;
+}
+
+// resolve(), through this thread's open_file_cache: the same answer, with
+// one fstatat per path component for a file served before.
+inline resolved resolve_cached(const std::string& root, const std::string& path) {
+    open_file_cache& cache = thread_file_cache();
+    const int dir = detail::root_fd(root);
+    std::string_view relative = path;
+    while (!relative.empty() && relative.front() == '/') relative.remove_prefix(1);
+    resolved r;
+    if (dir >= 0 && cache.find(dir, root + path, relative, r)) return r;
+    r = resolve(root, path);
+    if (dir >= 0) cache.insert(dir, relative, r);
     return r;
 }
 

@@ -489,7 +489,7 @@ private:
 
     void serve_file() {
         static constexpr std::string_view text = "text/plain; charset=utf-8";
-        resolved r = resolve(cfg_->root, x().req.path);
+        resolved r = resolve_cached(cfg_->root, x().req.path);
         if (r.status) return reply(r.status, text, error_page(r.status, x().req.path));
         if (S_ISDIR(r.info.st_mode)) {
             if (x().req.path.back() != '/') {
@@ -501,7 +501,7 @@ private:
             }
             // The index is resolved as any file is: a symlink named
             // index.html cannot lead out of the root either.
-            resolved index = resolve(cfg_->root, x().req.path + "index.html");
+            resolved index = resolve_cached(cfg_->root, x().req.path + "index.html");
             if (index.status || !S_ISREG(index.info.st_mode))
                 return reply_unvalidated("text/html; charset=utf-8", directory_index(cfg_->root, r.file, x().req.path));
             r = std::move(index);
@@ -553,7 +553,7 @@ private:
                 length = b.length();
             }
             append_response_head(head, d.status, {type, length, keep, http10, validators});
-            if (body && length != 0 && length <= small_body && read_into(head, r.fd.get(), first, length)) {
+            if (body && length != 0 && length <= small_body && read_into(head, r.get(), first, length)) {
                 // A small body is read now, behind its head, and copied into
                 // the output queue with it: the answers to a pipelined batch
                 // leave in one write, not one write (and one trip through
@@ -561,10 +561,13 @@ private:
                 this->push(std::string_view(head));
                 return log(d.status, length);
             }
-            this->push(std::string_view(head));  // copied into the output queue
             // A larger body, or a file that came up short just now (push_file
-            // then reports it as file_truncated, see handle_error).
-            if (body && length != 0) this->push_file(asynchat::file_handle(r.fd.release()), first, length);
+            // then reports it as file_truncated, see handle_error), keeps
+            // its own descriptor: a duplicate of the cache's (see take()).
+            unique_fd kept;
+            if (body && length != 0 && (kept = r.take()).get() < 0) return reply_no_descriptor();
+            this->push(std::string_view(head));  // copied into the output queue
+            if (kept.get() >= 0) this->push_file(asynchat::file_handle(kept.release()), first, length);
             return log(d.status, length);
         }
         std::vector<body_part> parts;
@@ -590,8 +593,10 @@ private:
         std::optional<file_producer> multipart;
         if (body && length != 0) {
             if (!open_files_) open_files_ = std::make_shared<int>(0);
+            unique_fd kept = r.take();
+            if (kept.get() < 0) return reply_no_descriptor();
             try {
-                multipart.emplace(std::move(r.fd), std::move(parts), base::ac_out_buffer_size, open_files_);
+                multipart.emplace(std::move(kept), std::move(parts), base::ac_out_buffer_size, open_files_);
             } catch (const std::exception&) {
                 return reply(403, text, error_page(403, x().req.path));
             }
@@ -599,6 +604,13 @@ private:
         this->push(response_head(d.status, {content_type, length, keep, http10, extra}));
         if (multipart) this->push_with_producer(std::move(*multipart));  // read piece by piece as the socket drains
         log(d.status, length);
+    }
+
+    // The process is out of file descriptors (EMFILE, ENFILE) for a body
+    // that needs its own: 503, as a server without resources to answer now
+    // (RFC 9110 section 15.6.4); the connection goes on.
+    void reply_no_descriptor() {
+        return reply(503, "text/plain; charset=utf-8", error_page(503, "out of file descriptors, try again"));
     }
 
     // A 200 of a resource without validators (a directory index, the
