@@ -340,9 +340,16 @@ inline resolved resolve(const std::string& root, const std::string& path) {
 //   once, as without the cache.
 // While a descriptor is kept its inode stays allocated, so its number
 // cannot be reused by a new file that would then pass for it.
+// Only paths of at most `max_components` components are kept: each fstatat
+// walks its prefix from the root again, so a path n components deep costs n
+// system calls and about n*n/2 lookups, more than resolve()'s three system
+// calls from 3 components on (measured: 5 us uncached; 1.7, 3.2, 5.5, 10 us
+// cached at 1, 2, 3, 4 components), and a tree 2000 directories deep (a
+// 4 KiB path) would cost 230 ms per request instead of 0.3 ms.
 class open_file_cache {
 public:
     static constexpr std::size_t capacity = 64;
+    static constexpr std::size_t max_components = 3;  // "/a/b/index.html"
 
     // If `file` (root + path) is kept and every component of `relative`
     // (the path without its leading '/') is still what it was: fills `r`
@@ -351,7 +358,8 @@ public:
     bool find(int root_dir, std::string file, std::string_view relative, resolved& r);
 
     // Keeps `r`'s descriptor (r then lends it) if `r` is a regular file
-    // reached from `root_dir` by `relative` with no symlink on the way.
+    // reached from `root_dir` by `relative`, at most `max_components`
+    // components, with no symlink on the way.
     void insert(int root_dir, std::string_view relative, resolved& r);
 
     std::size_t size() const { return entries_.size(); }
@@ -449,7 +457,7 @@ inline void open_file_cache::insert(int root_dir, std::string_view relative, res
     struct stat last {};
     std::size_t count = 0;
     const bool plain = each_component(root_dir, relative, [&](std::size_t end, const struct stat& s) {
-        if (S_ISLNK(s.st_mode)) return false;
+        if (S_ISLNK(s.st_mode) || e.components.size() == max_components) return false;
         e.components.emplace_back(end, identity::of(s));
         last = s;
         ++count;
