@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace {
@@ -357,6 +358,45 @@ TEST_CASE("http files: the open file cache answers what resolve() answers now, a
          [&] {
              REQUIRE(::unlink((root + "/top.txt").c_str()) == 0);
              REQUIRE(::link((root + "/other/f.txt").c_str(), (root + "/top.txt").c_str()) == 0);
+         }},
+        {"directories swapped in one rename (RENAME_EXCHANGE)", "/pub/f.txt",
+         [&] {
+             REQUIRE(::syscall(SYS_renameat2, AT_FDCWD, (root + "/pub").c_str(), AT_FDCWD,
+                               (root + "/other").c_str(), 2 /* RENAME_EXCHANGE */) == 0);
+         }},
+        {"directory on the way replaced by another one by rename", "/pub/f.txt",
+         [&] {
+             REQUIRE(::rename((root + "/pub").c_str(), (root + "/pub-old").c_str()) == 0);
+             REQUIRE(::rename((root + "/other").c_str(), (root + "/pub").c_str()) == 0);
+         }},
+        {"directory moved out and back", "/pub/deep/g.txt",
+         [&] {
+             REQUIRE(::rename((root + "/pub/deep").c_str(), (out + "/deep").c_str()) == 0);
+             REQUIRE(::rename((out + "/deep").c_str(), (root + "/pub/deep").c_str()) == 0);
+         }},
+        {"file replaced by a FIFO", "/top.txt",
+         [&] {
+             REQUIRE(::unlink((root + "/top.txt").c_str()) == 0);
+             REQUIRE(::mkfifo((root + "/top.txt").c_str(), 0644) == 0);
+         }},
+        {"file swapped for a symlink to a device out of the root", "/top.txt",
+         [&] {
+             REQUIRE(::unlink((root + "/top.txt").c_str()) == 0);
+             REQUIRE(::symlink("/dev/null", (root + "/top.txt").c_str()) == 0);
+         }},
+        {"chmod to the same mode", "/pub/f.txt", [&] { REQUIRE(::chmod((root + "/pub/f.txt").c_str(), 0644) == 0); },
+         change::either},
+        {"times set back", "/pub/f.txt",
+         [&] {
+             const struct timespec t[2] = {{0, 0}, {0, 0}};
+             REQUIRE(::utimensat(AT_FDCWD, (root + "/pub/f.txt").c_str(), t, 0) == 0);
+         },
+         change::either},
+        {"the file moved out and a hard link to it left", "/pub/f.txt",
+         [&] {
+             REQUIRE(::link((root + "/pub/f.txt").c_str(), (out + "/f.txt").c_str()) == 0);
+             REQUIRE(::unlink((root + "/pub/f.txt").c_str()) == 0);
+             REQUIRE(::link((out + "/f.txt").c_str(), (root + "/pub/f.txt").c_str()) == 0);
          }},
         {"nothing changed", "/pub/deep/g.txt", [] {}, change::kept},
     };
