@@ -71,7 +71,9 @@ struct resolved {
     unique_fd fd;      // the file (or directory) itself, open for reading
     int lent = -1;     // or, with `fd` empty, a descriptor the open_file_cache lends for this request
 
-    // The file's descriptor, valid while this object lives.
+    // The file's descriptor. A lent one is valid only until this thread's
+    // next resolve_cached(), which may drop or evict (close) it: use it, or
+    // take() it, before resolving anything else.
     int get() const { return fd.get() >= 0 ? fd.get() : lent; }
     // A descriptor to keep beyond this request (push_file, a producer):
     // `fd` itself, or a duplicate of the lent one (empty if dup fails:
