@@ -487,3 +487,34 @@ TEST_CASE("http files: the open file cache keeps no path deeper than max_compone
     }
     std::system(("rm -rf '" + dir + "'").c_str());
 }
+
+TEST_CASE("http files: out of descriptors, a file that exists is 503, not 404 or 403", "[http][files][cache]") {
+    // The open file cache holds up to 64 descriptors a thread, so running
+    // out is likelier than before; the answer must say "try again", not
+    // "no such file" (a 404 is cached by clients and proxies) nor
+    // "forbidden", and a directory must not be listed in place of an
+    // index.html that could not be opened.
+    char tmpl[] = "/tmp/asynchat-cache-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    const std::string root = *http::real_path(dir);
+    std::ofstream(root + "/a.txt") << "a\n";
+    ::mkdir((root + "/d").c_str(), 0755);
+    std::ofstream(root + "/d/index.html") << "index\n";
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
+        resolver_guard g(which);
+        INFO((which == http::resolver::openat2 ? "openat2" : which == http::resolver::walk ? "walk" : "realpath"));
+        REQUIRE(http::resolve(root, "/a.txt").status == 0);  // the root's descriptor is open
+        // Every free descriptor taken; nothing asserted until they are back.
+        std::vector<int> fds;
+        for (int fd; (fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0;) fds.push_back(fd);
+        const bool exhausted = errno == EMFILE || errno == ENFILE;
+        const int file = http::resolve(root, "/a.txt").status;
+        const int index = http::resolve(root, "/d/index.html").status;
+        for (int fd : fds) ::close(fd);
+        REQUIRE(exhausted);
+        CHECK(file == 503);
+        CHECK(index == 503);
+        CHECK(http::resolve(root, "/a.txt").status == 0);
+    }
+    std::system(("rm -rf '" + dir + "'").c_str());
+}

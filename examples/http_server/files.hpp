@@ -65,7 +65,7 @@ private:
 };
 
 struct resolved {
-    int status = 0;  // 0: found; else 403 or 404
+    int status = 0;  // 0: found; else 403, 404, or 503 (the process is out of descriptors: EMFILE, ENFILE)
     std::string file;  // root + path: for the content type and a directory's index
     struct stat info {};
     unique_fd fd;      // the file (or directory) itself, open for reading
@@ -122,6 +122,10 @@ inline int root_fd(const std::string& root) {
     }
     return fd.get();
 }
+
+// Did a call fail for want of a descriptor (the process's or the system's
+// limit)? Not an answer about the file: resolve() says 503, not 403 or 404.
+inline bool out_of_descriptors(int error) { return error == EMFILE || error == ENFILE; }
 
 // The file is opened non-blocking: a FIFO under the root must not block the
 // event loop (it is refused after fstat, as every non-regular file is).
@@ -279,7 +283,7 @@ inline resolved resolve(const std::string& root, const std::string& path) {
         }
         if (fd < 0) {
             // EXDEV: a step out of the root (a symlink pointing out of it).
-            r.status = errno == EACCES || errno == EXDEV ? 403 : 404;
+            r.status = errno == EACCES || errno == EXDEV ? 403 : detail::out_of_descriptors(errno) ? 503 : 404;
             return r;
         }
         r.fd.reset(static_cast<int>(fd));
@@ -302,7 +306,8 @@ inline resolved resolve(const std::string& root, const std::string& path) {
         }
         r.fd.reset(detail::open_resolved(root, real));
         if (r.fd.get() < 0) {
-            r.status = errno == ENOENT ? 404 : 403;  // ELOOP, ENOTDIR: a symlink swapped in since
+            // ELOOP, ENOTDIR: a symlink swapped in since.
+            r.status = errno == ENOENT ? 404 : detail::out_of_descriptors(errno) ? 503 : 403;
             return r;
         }
     }

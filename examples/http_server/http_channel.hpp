@@ -502,6 +502,8 @@ private:
             // The index is resolved as any file is: a symlink named
             // index.html cannot lead out of the root either.
             resolved index = resolve_cached(cfg_->root, x().req.path + "index.html");
+            // Out of descriptors, the index may exist: no listing in its place.
+            if (index.status == 503) return reply(503, text, error_page(503, x().req.path));
             if (index.status || !S_ISREG(index.info.st_mode))
                 return reply_unvalidated("text/html; charset=utf-8", directory_index(cfg_->root, r.file, x().req.path));
             r = std::move(index);
