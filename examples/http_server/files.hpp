@@ -346,7 +346,12 @@ inline resolved resolve(const std::string& root, const std::string& path) {
 //   and times come from that request's fstatat: an edit in place is seen at
 //   once, as without the cache.
 // While a descriptor is kept its inode stays allocated, so its number
-// cannot be reused by a new file that would then pass for it.
+// cannot be reused by a new file that would then pass for it. A component
+// moved while the chain is lstat'ed is seen because rename(2) moves the
+// moved inode's ctime (ext4, xfs, btrfs, tmpfs; Linux 6.13+ makes ctime
+// fine-grained when it has been read); an ACL or other extended attribute
+// change is seen through ctime only. Checks made at open(2) time (fanotify,
+// a security module) are not repeated for a kept descriptor.
 // Only paths of at most `max_components` components are kept: each fstatat
 // walks its prefix from the root again, so a path n components deep costs n
 // system calls and about n*n/2 lookups, more than resolve()'s three system
@@ -483,9 +488,10 @@ inline void open_file_cache::insert(int root_dir, std::string_view relative, res
     e.file = r.file;
     e.hash = std::hash<std::string_view>{}(e.file);
     e.used = ++clock_;
+    entries_.reserve(capacity);  // may throw: before `r` gives its descriptor away
     r.lent = r.fd.get();
     e.fd = std::move(r.fd);
-    entries_.push_back(std::move(e));
+    entries_.push_back(std::move(e));  // within capacity: no reallocation, no throw
 }
 
 // This thread's open_file_cache (each event loop thread has its own).
