@@ -475,6 +475,7 @@ TEST_CASE("http files: the open file cache keeps no path deeper than max_compone
         INFO(depth + 1 << " components");
         const http::resolved first = http::resolve_cached(root, file);
         REQUIRE(first.status == 0);
+        const std::uint64_t stats = http::thread_file_cache().stats();
         const http::resolved again = http::resolve_cached(root, file);
         CHECK(again.status == 0);
         CHECK(answer(again) == answer(http::resolve(root, file)));
@@ -483,6 +484,9 @@ TEST_CASE("http files: the open file cache keeps no path deeper than max_compone
         } else {
             CHECK(again.fd.get() >= 0);
             CHECK(again.lent < 0);
+            // Too deep to keep: no fstatat spent finding that out, on every
+            // request, on top of resolve()'s own system calls.
+            CHECK(http::thread_file_cache().stats() == stats);
         }
     }
     std::system(("rm -rf '" + dir + "'").c_str());

@@ -377,6 +377,8 @@ public:
     std::size_t size() const { return entries_.size(); }
     // How many lookups were answered from a kept descriptor.
     std::uint64_t hits() const { return hits_; }
+    // How many fstatat(2) calls the checks of find() and insert() made.
+    std::uint64_t stats() const { return stats_; }
 
 private:
     struct identity {
@@ -407,7 +409,7 @@ private:
     // calling `visit(end, stat)`; stops (false) at the first failure or
     // when `visit` returns false.
     template <typename Visit>
-    static bool each_component(int root_dir, std::string_view relative, Visit visit) {
+    bool each_component(int root_dir, std::string_view relative, Visit visit) {
         char path[PATH_MAX];
         if (relative.empty() || relative.size() >= sizeof path) return false;
         relative.copy(path, relative.size());
@@ -420,6 +422,7 @@ private:
                 const char saved = path[end];
                 path[end] = '\0';
                 struct stat s;
+                ++stats_;
                 const bool ok = ::fstatat(root_dir, path, &s, AT_SYMLINK_NOFOLLOW) == 0;
                 path[end] = saved;
                 if (!ok || !visit(end, s)) return false;
@@ -432,6 +435,7 @@ private:
     std::vector<entry> entries_;
     std::uint64_t clock_ = 0;
     std::uint64_t hits_ = 0;
+    std::uint64_t stats_ = 0;
 };
 
 inline bool open_file_cache::find(int root_dir, std::string file, std::string_view relative, resolved& r) {
@@ -465,6 +469,15 @@ inline bool open_file_cache::find(int root_dir, std::string file, std::string_vi
 
 inline void open_file_cache::insert(int root_dir, std::string_view relative, resolved& r) {
     if (r.status != 0 || r.fd.get() < 0 || !S_ISREG(r.info.st_mode)) return;
+    // Too deep to keep: known from the string, before any fstatat (else
+    // every request for such a path would pay max_components + 1 of them).
+    std::size_t components = 0;
+    for (std::size_t at = 0; at < relative.size();) {
+        std::size_t end = relative.find('/', at);
+        if (end == std::string_view::npos) end = relative.size();
+        if (end != at && ++components > max_components) return;
+        at = end + 1;
+    }
     entry e;
     struct stat last {};
     std::size_t count = 0;
