@@ -346,18 +346,25 @@ inline resolved resolve(const std::string& root, const std::string& path) {
 //   and times come from that request's fstatat: an edit in place is seen at
 //   once, as without the cache.
 // While a descriptor is kept its inode stays allocated, so its number
-// cannot be reused by a new file that would then pass for it. A component
-// moved while the chain is lstat'ed is seen because rename(2) moves the
+// cannot be reused by a new file that would then pass for it. That holds
+// for a file deleted or replaced too: its blocks are freed only when the
+// entry goes (the next request for its path, its eviction as the least
+// recently used when a new file is kept in a full cache, or the thread's
+// exit), so a deleted file's space may stay in use for as long as nobody
+// asks for it again. A component moved while the chain is lstat'ed is seen
+// because rename(2) moves the
 // moved inode's ctime (ext4, xfs, btrfs, tmpfs; Linux 6.13+ makes ctime
 // fine-grained when it has been read); an ACL or other extended attribute
 // change is seen through ctime only. Checks made at open(2) time (fanotify,
 // a security module) are not repeated for a kept descriptor.
 // Only paths of at most `max_components` components are kept: each fstatat
 // walks its prefix from the root again, so a path n components deep costs n
-// system calls and about n*n/2 lookups, more than resolve()'s three system
-// calls from 3 components on (measured: 5 us uncached; 1.7, 3.2, 5.5, 10 us
-// cached at 1, 2, 3, 4 components), and a tree 2000 directories deep (a
-// 4 KiB path) would cost 230 ms per request instead of 0.3 ms.
+// system calls and about n*n/2 lookups: as many calls as resolve()'s three
+// at 3 components and about its time, more from 4 on (measured: 5 us
+// uncached; 1.7, 3.2, 5.5, 10 us cached at 1, 2, 3, 4 components), and a
+// tree 2000 directories deep (a 4 KiB path) would cost 230 ms per request
+// instead of 0.3 ms. Whether a path is too deep is known from the string,
+// before any fstatat.
 class open_file_cache {
 public:
     static constexpr std::size_t capacity = 64;
