@@ -243,15 +243,18 @@ public:
     /// When hooks run: `push()` (and `push_with_producer`, `push_file`,
     /// `close_when_done`, `initiate_send`) never reads (no
     /// `collect_incoming_data`/`found_terminator` inside it) and reports no
-    /// write error inside it. Called inside one of the channel's hooks, the
-    /// write waits for the read being framed; called from outside them (a
-    /// broadcast loop, a timer, another channel's hook), it starts an
-    /// asynchronous write, whose error (`handle_close`, `handle_error`) and
-    /// the read that follows come later through its completion, as CPython's
-    /// `push` -> `initiate_send`. What may run inside it: `writable()`, a
-    /// producer's `more()`, `handle_output_overflow` (the output limit), and
-    /// `handle_close()` for a `close_when_done` marker already at the head
-    /// of an idle queue (CPython's `initiate_send` does the same).
+    /// write error inside it. Called from `collect_incoming_data` or
+    /// `found_terminator`, the write waits for the end of the read being
+    /// framed; called from anywhere else (a broadcast loop, a timer, another
+    /// channel's hook), it starts an asynchronous write, whose error
+    /// (`handle_close`, `handle_error`) and the read that follows come later
+    /// through its completion, as CPython's `push` -> `initiate_send`. What
+    /// may run inside it: `writable()`, a producer's `more()`,
+    /// `handle_output_overflow` (the output limit), `handle_error` for an
+    /// exception thrown by those or for a file range read into the queue
+    /// that came up short (`error::file_truncated`), and `handle_close()`
+    /// for a `close_when_done` marker already at the head of an idle queue
+    /// (CPython's `initiate_send` does the same).
     ASYNCHAT_ALWAYS_INLINE void push(std::string_view data) {
         // Kept small enough to inline into hooks: the rare paths are calls.
         if (strand_.on_strand() && relay([](async_chat& c, std::string s) { c.push(std::move(s)); }, data))
