@@ -444,9 +444,16 @@ TEST_CASE("http files: the open file cache keeps at most its capacity of descrip
         CHECK(cache.size() <= http::open_file_cache::capacity);
     }
     CHECK(cache.size() == http::open_file_cache::capacity);
-    // The most recent ones are kept, the first ones were dropped.
+    // The most recent ones are kept, the first ones were dropped (a fresh
+    // resolution is lent too, once kept: hits() tells the two apart).
+    std::uint64_t hits = cache.hits();
     CHECK(http::resolve_cached(root, "/f" + std::to_string(n - 1)).lent >= 0);
+    CHECK(cache.hits() == hits + 1);
+    hits = cache.hits();
     CHECK(http::resolve_cached(root, "/f0").lent >= 0);  // opened afresh and kept again
+    CHECK(cache.hits() == hits);
+    CHECK(http::resolve_cached(root, "/f0").lent >= 0);
+    CHECK(cache.hits() == hits + 1);
     CHECK(cache.size() == http::open_file_cache::capacity);
     // A symlink on the path: served, never kept.
     ::symlink("f1", (root + "/link").c_str());
