@@ -129,6 +129,35 @@ TEST_CASE("sync path: a request is read and answered in the one handler its read
     }
 }
 
+TEST_CASE("sync path: transfers at once leave the socket's mode alone (non_blocking() stays false)",
+          "[sync_path]") {
+    // The channel reads and writes at once with MSG_DONTWAIT; the mode
+    // set on socket() stays the user's (Asio's default: blocking), so a
+    // synchronous read_some or write_some of theirs waits instead of
+    // failing with would_block. (Seen failing when the policy set
+    // non_blocking(true) on the first transfer.)
+    asio::io_context ctx;
+    auto c = connect(ctx);
+    settle(ctx);
+    write_all(c.peer, "hello\r\n");
+    std::string received;
+    for (int i = 0; i < 10 && received.size() < 7; ++i) {
+        ctx.run_one_for(std::chrono::seconds(5));
+        drain(c.peer, received);
+    }
+    REQUIRE(received == "hello\r\n");  // answered at once (see the test above)
+    CHECK_FALSE(c.channel->socket().non_blocking());
+    // And it is still the channel's to read: the next request is answered.
+    write_all(c.peer, "again\r\n");
+    received.clear();
+    for (int i = 0; i < 10 && received.size() < 7; ++i) {
+        ctx.run_one_for(std::chrono::seconds(5));
+        drain(c.peer, received);
+    }
+    CHECK(received == "again\r\n");
+    CHECK_FALSE(c.channel->socket().non_blocking());
+}
+
 TEST_CASE("sync path: pipelined requests are answered in order, then close_when_done closes",
           "[sync_path]") {
     asio::io_context ctx;

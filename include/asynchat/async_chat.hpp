@@ -537,11 +537,10 @@ public:
     /// The executor every hook runs on.
     [[nodiscard]] executor_type get_executor() noexcept { return stream_.get_executor(); }
 
-    /// The underlying stream (for options, endpoints, shutdown, ...). A TCP
-    /// or Unix domain socket is made non-blocking (`non_blocking(true)`) on
-    /// the channel's first transfer at once (see "How output is sent" in
-    /// the README): a synchronous read or write of yours on it then fails
-    /// with `asio::error::would_block` instead of waiting.
+    /// The underlying stream (for options, endpoints, shutdown, ...). Its
+    /// mode is yours: the channel's transfers at once use MSG_DONTWAIT (see
+    /// "How output is sent" in the README) and leave `non_blocking()` as it
+    /// was, so a synchronous read or write of yours on it waits as Asio's do.
     [[nodiscard]] Stream& socket() noexcept { return stream_; }
     [[nodiscard]] const Stream& socket() const noexcept { return stream_; }
 

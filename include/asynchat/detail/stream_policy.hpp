@@ -5,6 +5,7 @@
 
 #include <asynchat/detail/asio.hpp>
 #include <asynchat/detail/sendfile.hpp>
+#include <asynchat/detail/socket_io.hpp>
 #include <asynchat/file_handle.hpp>
 
 #include <cstddef>
@@ -101,10 +102,11 @@ private:
 ///   posts the completion of an asynchronous read or write that succeeds at
 ///   once, and runs the reactor (an `epoll_wait`) before it: for a request
 ///   and its response that is two reactor trips saved. True for Asio's own
-///   stream sockets (`is_asio_stream_socket`), which are put in
-///   non-blocking mode (`non_blocking(true)`: a synchronous read or write
-///   of the user's on the socket fails with `would_block` instead of
-///   waiting); false for TLS (the engine's buffers) and for user streams.
+///   stream sockets (`is_asio_stream_socket`) on Linux, read and written
+///   with MSG_DONTWAIT (`detail/socket_io.hpp`), so the socket's own mode
+///   is left as the user set it; false for TLS (the engine's buffers), for
+///   user streams, and where MSG_DONTWAIT and MSG_NOSIGNAL are not both
+///   per-call flags.
 template <class Stream>
 class plain_stream_policy {
 public:
@@ -140,29 +142,25 @@ public:
         }
     }
 
-    static constexpr bool transfers_at_once = is_asio_stream_socket<Stream>::value;
+    static constexpr bool transfers_at_once = is_asio_stream_socket<Stream>::value && has_dontwait_io;
     std::size_t read_at_once(Stream& s, const asio::mutable_buffer& b, error_code& ec) {
-        if constexpr (transfers_at_once) {
-            if (!non_blocking(s, ec)) return 0;
-            return s.read_some(b, ec);
-        } else {  // not called: transfers_at_once is false
-            (void)s;
-            (void)b;
-            ec = asio::error::would_block;
-            return 0;
-        }
+#if defined(ASYNCHAT_HAS_DONTWAIT_IO)
+        if constexpr (transfers_at_once) return recv_dontwait(s.native_handle(), b.data(), b.size(), ec);
+#endif
+        (void)s;  // not called: transfers_at_once is false
+        (void)b;
+        ec = asio::error::would_block;
+        return 0;
     }
     template <class ConstBufferSequence>
     std::size_t write_at_once(Stream& s, const ConstBufferSequence& b, error_code& ec) {
-        if constexpr (transfers_at_once) {
-            if (!non_blocking(s, ec)) return 0;
-            return s.write_some(b, ec);
-        } else {  // not called: transfers_at_once is false
-            (void)s;
-            (void)b;
-            ec = asio::error::would_block;
-            return 0;
-        }
+#if defined(ASYNCHAT_HAS_DONTWAIT_IO)
+        if constexpr (transfers_at_once) return send_dontwait(s.native_handle(), b, ec);
+#endif
+        (void)s;  // not called: transfers_at_once is false
+        (void)b;
+        ec = asio::error::would_block;
+        return 0;
     }
 
     static constexpr bool sends_files = sendfile_capable<Stream>::value;
@@ -179,23 +177,6 @@ public:
         asio::post(s.get_executor(), [h = std::forward<Handler>(h)]() mutable {
             h(error_code(asio::error::operation_not_supported), std::size_t(0));
         });
-    }
-
-private:
-    // Sets the socket non-blocking once; where that fails, `ec` is
-    // would_block, and the loop takes the asynchronous path.
-    static bool non_blocking(Stream& s, error_code& ec) {
-        if constexpr (transfers_at_once) {
-            if (s.non_blocking()) return true;
-            s.non_blocking(true, ec);
-            if (!ec) return true;
-            ec = asio::error::would_block;
-            return false;
-        } else {
-            (void)s;
-            ec = asio::error::would_block;
-            return false;
-        }
     }
 };
 
