@@ -8,7 +8,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <climits>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <functional>
 #include <string>
@@ -544,4 +546,92 @@ TEST_CASE("http files: out of descriptors, a file that exists is 503, not 404 or
         CHECK(http::resolve(root, "/a.txt").status == 0);
     }
     std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("http files: --root is kept as given, made absolute, so a symlink on it is followed later",
+          "[http][files][root]") {
+    char tmpl[] = "/tmp/asynchat-rootpath-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    ::mkdir((dir + "/release").c_str(), 0755);
+    (void)::symlink("release", (dir + "/current").c_str());
+    std::ofstream(dir + "/file") << "x";
+    CHECK(http::root_path(dir + "/current") == dir + "/current");        // not resolved to .../release
+    CHECK(http::root_path(dir + "//current///") == dir + "/current");    // repeated, trailing '/'
+    CHECK(http::root_path(dir + "/./current") == http::real_path(dir + "/release"));  // "." : realpath
+    CHECK(http::root_path(dir + "/current/../current") == http::real_path(dir + "/release"));
+    CHECK(http::root_path("/") == "/");
+    CHECK(http::root_path("//") == "/");
+    CHECK_FALSE(http::root_path(dir + "/file"));     // not a directory
+    CHECK_FALSE(http::root_path(dir + "/missing"));
+    CHECK_FALSE(http::root_path(""));
+    char cwd[PATH_MAX];
+    REQUIRE(::getcwd(cwd, sizeof cwd) != nullptr);
+    REQUIRE(::chdir(dir.c_str()) == 0);
+    const auto relative = http::root_path("current/");
+    REQUIRE(::chdir(cwd) == 0);
+    CHECK(relative == http::real_path(dir).value() + "/current");
+    std::system(("rm -rf '" + dir + "'").c_str());
+}
+
+TEST_CASE("http files: a root replaced or re-pointed under a running server is served within root_check_interval",
+          "[http][files][root]") {
+    // The root's descriptor is opened once per thread (detail::root_fd) and
+    // checked against the root's path at most once per root_check_interval.
+    // Passing a later `now` stands for that interval having gone by; then
+    // what the path names now must be served, through the open file cache
+    // too (its entries hang from the old root's descriptor).
+    for (const auto which : {http::resolver::openat2, http::resolver::walk, http::resolver::realpath}) {
+        resolver_guard use(which);
+        INFO("resolver " << static_cast<int>(which));
+        char tmpl[] = "/tmp/asynchat-rootswap-XXXXXX";
+        const std::string dir = ::mkdtemp(tmpl);
+        for (const char* release : {"/one", "/two"}) {
+            ::mkdir((dir + release).c_str(), 0755);
+            std::ofstream(dir + release + "/a.txt") << release + 1;
+        }
+        std::time_t later = std::time(nullptr) + 1000;  // past any check made so far
+        auto after_interval = [&](const std::string& root) {
+            later += http::detail::root_check_interval;
+            http::detail::root_fd(root, later);
+        };
+        auto served = [](const std::string& root) {
+            const http::resolved r = http::resolve_cached(root, "/a.txt");
+            if (r.status) return "status " + std::to_string(r.status);
+            char buf[16];
+            const ssize_t n = ::pread(r.get(), buf, sizeof buf, 0);
+            return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+        };
+
+        // A deploy that points the symlink `current` at a new release
+        // (a new link renamed over the old one: atomic).
+        (void)::symlink("one", (dir + "/current").c_str());
+        const std::string current = http::root_path(dir + "/current").value();
+        CHECK(served(current) == "one");
+        CHECK(served(current) == "one");  // kept open, served from the cache
+        (void)::symlink("two", (dir + "/next").c_str());
+        REQUIRE(::rename((dir + "/next").c_str(), (dir + "/current").c_str()) == 0);
+        after_interval(current);
+        CHECK(served(current) == "two");
+
+        // A directory moved away and a new one put in its place.
+        const std::string www = dir + "/www";
+        ::mkdir(www.c_str(), 0755);
+        std::ofstream(www + "/a.txt") << "old";
+        CHECK(served(www) == "old");
+        CHECK(served(www) == "old");
+        REQUIRE(::rename(www.c_str(), (dir + "/www.old").c_str()) == 0);
+        ::mkdir(www.c_str(), 0755);
+        std::ofstream(www + "/a.txt") << "new";
+        after_interval(www);
+        CHECK(served(www) == "new");
+
+        // No root at all for a while: nothing is served from the old one.
+        REQUIRE(::rename(www.c_str(), (dir + "/www.gone").c_str()) == 0);
+        after_interval(www);
+        CHECK(served(www) == "status 404");
+        ::mkdir(www.c_str(), 0755);
+        std::ofstream(www + "/a.txt") << "back";
+        CHECK(served(www) == "back");  // a root that could not be opened is tried again at once
+        std::system(("rm -rf '" + dir + "'").c_str());
+    }
 }

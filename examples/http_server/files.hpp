@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -38,6 +39,41 @@ inline std::optional<std::string> real_path(const std::string& p) {
     char buf[PATH_MAX];
     if (::realpath(p.c_str(), buf) == nullptr) return std::nullopt;
     return std::string(buf);
+}
+
+// The root as the server keeps it (--root): the path as given, made
+// absolute from the working directory, with repeated and trailing '/'
+// removed, and not resolved further, so that what it names now is served (a
+// symlink on it pointed at a new release, a directory put in its place: see
+// detail::root_fd). A path with a "." or ".." segment is resolved with
+// realpath(3) instead: removing "x/.." by hand where x is a symlink would
+// name another directory. nullopt if it names no directory.
+inline std::optional<std::string> root_path(const std::string& given) {
+    if (given.empty()) return std::nullopt;
+    std::string path;
+    if (given.front() != '/') {
+        char cwd[PATH_MAX];
+        if (::getcwd(cwd, sizeof cwd) == nullptr) return std::nullopt;
+        if (std::string_view(cwd) != "/") path = cwd;
+    }
+    bool dots = false;
+    for (std::size_t at = 0; at < given.size();) {
+        std::size_t end = given.find('/', at);
+        if (end == std::string::npos) end = given.size();
+        const std::string_view segment = std::string_view(given).substr(at, end - at);
+        if (segment == "." || segment == "..") dots = true;
+        if (!segment.empty()) (path += '/') += segment;
+        at = end + 1;
+    }
+    if (path.empty()) path = "/";
+    if (dots) {
+        auto real = real_path(given);
+        if (!real) return std::nullopt;
+        path = std::move(*real);
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
+    return path;
 }
 
 // An open file descriptor, closed when it goes out of scope.
@@ -111,16 +147,37 @@ inline std::atomic<resolver>& path_resolver() {
 }
 
 namespace detail {
+// How often (seconds) each thread looks at the root's path again: a root
+// replaced (`mv www www.old && mkdir www`) or a symlink on its path pointed
+// elsewhere (a deploy that swaps `current -> releases/N`) is served from
+// within this bound.
+constexpr std::time_t root_check_interval = 1;
+
 // The root directory's descriptor, opened once per thread (O_PATH: it only
-// anchors lookups) and reopened if the root changes.
-inline int root_fd(const std::string& root) {
+// anchors lookups). At most once per root_check_interval (by `now`, seconds)
+// it is compared with what the root's path names now (stat(2): device and
+// inode) and reopened if they differ, or if the root is asked for under
+// another path. -1 with errno set (ENOENT: no root now) if it cannot be
+// opened; the next call tries again.
+inline int root_fd(const std::string& root, std::time_t now = std::time(nullptr)) {
     thread_local std::string opened;
     thread_local unique_fd fd;
-    if (fd.get() < 0 || opened != root) {
-        fd.reset(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        opened = root;
+    thread_local std::time_t checked = 0;
+    if (fd.get() >= 0 && opened == root) {
+        if (now - checked < root_check_interval && now >= checked) return fd.get();
+        checked = now;
+        struct stat named {}, held {};
+        if (::stat(root.c_str(), &named) == 0 && ::fstat(fd.get(), &held) == 0 && named.st_dev == held.st_dev &&
+            named.st_ino == held.st_ino)
+            return fd.get();
     }
-    return fd.get();
+    const int fresh = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    const int error = errno;
+    fd.reset(fresh);
+    opened = root;
+    checked = now;
+    errno = error;
+    return fresh;
 }
 
 // Did a call fail for want of a descriptor (the process's or the system's
@@ -331,7 +388,8 @@ inline resolved resolve(const std::string& root, const std::string& path) {
 // Unlike nginx's open_file_cache, which trusts a descriptor for
 // open_file_cache_valid (60 s) without looking at the path, every use
 // checks the path again, so there is no staleness bound to document: the
-// answer is the one resolve() would give now.
+// answer is the one resolve() would give now (from the root's descriptor,
+// itself checked once per detail::root_check_interval).
 // - Only a path with no symlink on it is kept (checked when it is kept:
 //   every component lstat'ed from the root's descriptor, the last one the
 //   very file resolve() opened).

@@ -50,7 +50,7 @@
 namespace http {
 
 struct config {
-    std::string root;                  // a real path; empty: the built-in page
+    std::string root;                  // from root_path(): absolute, no "." or ".."; empty: the built-in page
     std::size_t max_head = 8 * 1024;   // request line + fields (Beast's default)
     std::uint64_t max_body = 1 << 20;  // 1 MiB (Beast's default for requests)
     // The longest a client may make no progress: no byte read or written

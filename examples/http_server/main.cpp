@@ -66,11 +66,9 @@ int main(int argc, char** argv) {
 
     auto cfg = std::make_shared<http::config>();
     if (!opt.root.empty()) {
-        const auto real = http::real_path(opt.root);
-        struct stat st {};
-        if (!real || ::stat(real->c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-            return a.fail("--root: not a directory: '" + opt.root + "'");
-        cfg->root = *real;
+        const auto root = http::root_path(opt.root);
+        if (!root) return a.fail("--root: not a directory: '" + opt.root + "'");
+        cfg->root = *root;
     }
     cfg->max_body = opt.max_body;
     cfg->timeout = opt.timeout;
