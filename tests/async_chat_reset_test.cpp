@@ -94,7 +94,10 @@ public:
         ++errors;
         this->push("error\r\n");
     }
-    void handle_error(const asynchat::error_code&) { ++io_errors; }
+    void handle_error(const asynchat::error_code&) {
+        ++io_errors;
+        this->push("error\r\n");  // and the channel left open
+    }
 
     on_close style;
     std::string record;
@@ -194,4 +197,24 @@ TEST_CASE("a write that fails with EPIPE ends the channel after one handle_close
         writes_at_close = st->writes_started;
         CHECK(writes_at_close == 1);
     }
+}
+
+TEST_CASE("a write that fails with another I/O error ends the channel after one handle_error() (in-memory stream)",
+          "[reset]") {
+    // The same kind with handle_error(error_code): it pushes and leaves the
+    // channel open. (Seen failing with the close after the hook removed:
+    // handle_error called without end, the queue growing.)
+    asio::io_context ctx;
+    auto st = std::make_shared<test::fake_state>(ctx.get_executor());
+    st->write_error = asio::error::network_down;
+    auto ch = std::make_shared<goodbye_channel<test::fake_stream>>(test::fake_stream(st), on_close::keep_pushing);
+    ch->start();
+    st->feed("ping\r\n");
+    ctx.run_for(std::chrono::seconds(5));  // a watchdog only
+    CHECK(ctx.stopped());
+    CHECK(ch->io_errors == 1);
+    CHECK(ch->closes == 0);
+    CHECK_FALSE(ch->connected());
+    CHECK(ch->queued_bytes() == 0);
+    CHECK(st->writes_started == 1);
 }
