@@ -336,7 +336,8 @@ private:
 };
 
 // handle_close() pushes a goodbye and leaves the channel open, up to
-// `limit` times, then closes: records how deep its calls nest.
+// `limit` times, then closes: records how deep its calls nest (and how
+// often it is called: once, since a failed transfer ends the channel).
 class stubborn_channel : public asynchat::async_chat<stubborn_channel, tcp::socket> {
 public:
     explicit stubborn_channel(tcp::socket s) : async_chat(std::move(s)) { set_terminator("\r\n"); }
@@ -429,9 +430,13 @@ TEST_CASE("sync path: a handle_close() that pushes does not nest (reset peer)", 
         ch->push("one\r\n");
         CHECK(ch->closes == 0);
     }
-    REQUIRE(test::run_until(ctx, [&] { return ch->closes >= ch->limit; }));
+    // A failed transfer ends the channel: handle_close() runs once, its push
+    // starts no write, and the channel is closed after it though it asked to
+    // stay open (tests/async_chat_reset_test.cpp has the kind).
+    REQUIRE(test::run_until(ctx, [&] { return !ch->connected(); }));
+    settle(ctx);
     CHECK(ch->max_depth == 1);
-    CHECK(ch->closes == ch->limit);
+    CHECK(ch->closes == 1);
 }
 
 TEST_CASE("sync path: a transfer interrupted by a signal (EINTR) is retried later, not an error", "[sync_path]") {

@@ -115,6 +115,8 @@ inline constexpr bool is_char_pointer_v =
 /// and passed to `handle_error(std::exception_ptr)`; EOF goes to
 /// `handle_eof()`, a reset peer to `handle_close()`, other I/O errors to
 /// `handle_error(asynchat::error_code)`; by default all of them end in `close()`.
+/// A read or write that failed (other than EOF) always does, after its hook
+/// runs once: a hook that pushes to a peer gone does not loop.
 /// Writing to a closed peer never raises SIGPIPE (Asio sends with MSG_NOSIGNAL).
 ///
 /// Lifetime: queued producers live in this base, which is destroyed after
@@ -578,9 +580,22 @@ public:
     /// Called when the peer resets the connection (or an error says it is
     /// gone), after the default `handle_eof()`, and when a
     /// `close_when_done()` marker is reached. Closes the channel.
+    ///
+    /// For a reset peer (a read or write failed: ECONNRESET, EPIPE...) it is
+    /// called once, and the channel is closed after it even if it left the
+    /// channel open: nothing pushed can reach the peer, so what it pushes
+    /// (a goodbye, `close_when_done()`) starts no write and is dropped.
+    /// (CPython's `push` inside it would send, fail and call it again, until
+    /// a RecursionError.) Only for a close marker may it keep the channel
+    /// open, and what follows the marker then goes out, as in CPython.
     void handle_close() { derived().close(); }
 
     /// Called for an I/O error other than a disconnect. Calls `handle_close()`.
+    /// A read or write that failed this way ends the channel as a reset does:
+    /// called once, no write starts inside it, and the channel is closed after
+    /// it. Errors the library reports itself (`error::timed_out`,
+    /// `error::output_limit_exceeded`, `error::file_truncated`, ...) leave the
+    /// channel to this hook.
     void handle_error(const error_code& /*ec*/) { derived().handle_close(); }
 
     /// Called, inside the `catch` block, when a hook or producer throws.
@@ -790,7 +805,7 @@ private:
     bool reading_ : 1;     // a read, or a wait for readability, is in flight
     bool readable_ : 1;    // the wait for readability completed: read now
     bool writing_ : 1;     // a write is in flight (or being gathered)
-    bool delivering_ : 1;  // framing a read: sends wait until it is done
+    bool delivering_ : 1;  // framing a read, or a failed transfer's hook runs: no transfer starts
     bool held_ : 1;        // delivery stopped because readable() was false
     bool client_ : 1;      // connect()ed: handle_connect() waits for the stream's start
     bool goodbye_pending_ : 1;  // close() waits for I/O in flight before the goodbye

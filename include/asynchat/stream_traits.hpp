@@ -32,6 +32,10 @@ enum class early_input {
 /// A user's own specialization for a plain stream of their own needs only
 /// `tls = false` and `upgradable = false`; without a `policy` member the
 /// channel drives the stream as a plain one (`detail::plain_stream_policy`).
+/// Such a stream that can read and write without blocking (members
+/// `read_some_at_once` and `write_some_at_once`, see
+/// `detail::has_at_once_io`) is read and written at once inside the
+/// channel's own completions, as Asio's TCP and Unix sockets are.
 /// A TLS stream of one's own (`tls` or `upgradable` true) must name the
 /// policy that drives its handshake and goodbye: derive the specialization
 /// from `stream_traits<asio::ssl::stream<Next>>` (`<asynchat/tls.hpp>`).

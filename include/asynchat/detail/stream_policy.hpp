@@ -4,6 +4,7 @@
 #define ASYNCHAT_DETAIL_STREAM_POLICY_HPP
 
 #include <asynchat/detail/asio.hpp>
+#include <asynchat/detail/gathered_buffers.hpp>
 #include <asynchat/detail/sendfile.hpp>
 #include <asynchat/detail/socket_io.hpp>
 #include <asynchat/file_handle.hpp>
@@ -37,6 +38,27 @@ template <class Stream>
 struct is_asio_stream_socket : std::false_type {};
 template <class Protocol, class Executor>
 struct is_asio_stream_socket<asio::basic_stream_socket<Protocol, Executor>> : std::true_type {};
+
+/// True if `Stream` itself reads and writes without blocking (a stream of
+/// one's own, an in-memory test stream):
+///
+///     std::size_t read_some_at_once(const asio::mutable_buffer& b, error_code& ec);
+///     template <class ConstBufferSequence>
+///     std::size_t write_some_at_once(const ConstBufferSequence& b, error_code& ec);
+///
+/// each returning the bytes moved, with `ec` set as `plain_stream_policy`'s
+/// `read_at_once`/`write_at_once` say (`asio::error::would_block` when
+/// nothing can move now). Such a stream transfers at once as Asio's own
+/// sockets do (see `transfers_at_once`), through the same loops.
+template <class Stream, class = void>
+struct has_at_once_io : std::false_type {};
+template <class Stream>
+struct has_at_once_io<
+    Stream, std::void_t<decltype(std::declval<Stream&>().read_some_at_once(std::declval<const asio::mutable_buffer&>(),
+                                                                          std::declval<error_code&>())),
+                        decltype(std::declval<Stream&>().write_some_at_once(
+                            std::declval<const gathered_buffers&>(), std::declval<error_code&>()))>>
+    : std::true_type {};
 
 /// How many reads, and how many writes, in a row a channel completes at
 /// once (without a trip through the reactor) before it goes asynchronous:
@@ -104,7 +126,10 @@ private:
 ///   and its response that is two reactor trips saved. True for Asio's own
 ///   stream sockets (`is_asio_stream_socket`) on Linux, read and written
 ///   with MSG_DONTWAIT (`detail/socket_io.hpp`), so the socket's own mode
-///   is left as the user set it; false for TLS (the engine's buffers), for
+///   is left as the user set it, and for a stream that reads and writes
+///   without blocking itself (`has_at_once_io`: the in-memory test stream
+///   of tests/support/at_once_stream.hpp, so the at-once path is tested
+///   without sockets); false for TLS (the engine's buffers), for other
 ///   user streams, and where MSG_DONTWAIT and MSG_NOSIGNAL are not both
 ///   per-call flags.
 template <class Stream>
@@ -142,25 +167,34 @@ public:
         }
     }
 
-    static constexpr bool transfers_at_once = is_asio_stream_socket<Stream>::value && has_dontwait_io;
+    static constexpr bool transfers_at_once =
+        has_at_once_io<Stream>::value || (is_asio_stream_socket<Stream>::value && has_dontwait_io);
     std::size_t read_at_once(Stream& s, const asio::mutable_buffer& b, error_code& ec) {
+        if constexpr (has_at_once_io<Stream>::value) {
+            return s.read_some_at_once(b, ec);
+        } else {
 #if defined(ASYNCHAT_HAS_DONTWAIT_IO)
-        if constexpr (transfers_at_once) return recv_dontwait(s.native_handle(), b.data(), b.size(), ec);
+            if constexpr (transfers_at_once) return recv_dontwait(s.native_handle(), b.data(), b.size(), ec);
 #endif
-        (void)s;  // not called: transfers_at_once is false
-        (void)b;
-        ec = asio::error::would_block;
-        return 0;
+            (void)s;  // not called: transfers_at_once is false
+            (void)b;
+            ec = asio::error::would_block;
+            return 0;
+        }
     }
     template <class ConstBufferSequence>
     std::size_t write_at_once(Stream& s, const ConstBufferSequence& b, error_code& ec) {
+        if constexpr (has_at_once_io<Stream>::value) {
+            return s.write_some_at_once(b, ec);
+        } else {
 #if defined(ASYNCHAT_HAS_DONTWAIT_IO)
-        if constexpr (transfers_at_once) return send_dontwait(s.native_handle(), b, ec);
+            if constexpr (transfers_at_once) return send_dontwait(s.native_handle(), b, ec);
 #endif
-        (void)s;  // not called: transfers_at_once is false
-        (void)b;
-        ec = asio::error::would_block;
-        return 0;
+            (void)s;  // not called: transfers_at_once is false
+            (void)b;
+            ec = asio::error::would_block;
+            return 0;
+        }
     }
 
     static constexpr bool sends_files = sendfile_capable<Stream>::value;

@@ -491,12 +491,27 @@ ASYNCHAT_CHANNEL
 void ASYNCHAT_CHANNEL_T::io_failed(const error_code& ec) {
     // The hooks' own push() and the like go asynchronously (no nesting).
     detail::flag_scope outside(in_completion_, false);
-    if (policy_.is_eof(ec))
+    if (policy_.is_eof(ec)) {
+        // The peer may still read: handle_eof() may go on writing.
         guarded([this] { derived().handle_eof(); });
-    else if (detail::is_disconnect(ec))
+        return;
+    }
+    // A read or write that failed ends the channel: its hook runs once, no
+    // transfer starts inside it (what it pushes is queued, then dropped),
+    // and the channel is closed after it if it left the channel open.
+    // Otherwise a hook that pushes (a goodbye, close_when_done()) would start
+    // a write that fails again and calls it again, without end; on a socket
+    // the loop stalled instead, its last write waiting forever for an
+    // edge-triggered event already consumed, the channel and its descriptor
+    // never freed.
+    const bool delivering = delivering_;
+    delivering_ = true;  // send_next() and read_next() start nothing
+    if (detail::is_disconnect(ec))
         guarded([this] { derived().handle_close(); });
     else
         report_error(ec);
+    delivering_ = delivering;
+    close();
 }
 
 ASYNCHAT_CHANNEL
