@@ -1,11 +1,11 @@
 // The example servers, run as the real binaries and spoken to over TCP.
+#include "support/pipelining_peer.hpp"
 #include "support/process.hpp"
 
 #include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -188,6 +188,10 @@ TEST_CASE("echo_server answers every line of a client that shut down its sending
     asio::io_context ctx;
     asio::ip::tcp::socket client(ctx);
     const auto where = server.listening_endpoint();
+    // A small receive buffer (no autotuning): the server's answers wait in
+    // its own queue rather than in the client's kernel buffer.
+    client.open(where.protocol());
+    client.set_option(asio::socket_base::receive_buffer_size(4096));
     client.connect(where);
     watchdog dog({client.native_handle()}, std::chrono::seconds(60));
     // 200,000 lines of 80 bytes (16 MB), far more than the socket buffers
@@ -201,24 +205,51 @@ TEST_CASE("echo_server answers every line of a client that shut down its sending
         const std::string number = std::to_string(i);
         request += std::string(6 - number.size(), '0') + number + padding + "\r\n";
     }
-    // All of it first (the server reads it all, queueing the answers), then
-    // the end of the sending side, and only then the answers.
-    asynchat::error_code write_error;
-    asio::write(client, asio::buffer(request), write_error);
-    REQUIRE_FALSE(write_error);
-    client.shutdown(asio::ip::tcp::socket::shutdown_send);
-    std::string reply;
-    reply.reserve(request.size());
-    std::array<char, 65536> buf{};
-    for (;;) {
-        asynchat::error_code ec;
-        const std::size_t n = client.read_some(asio::buffer(buf), ec);
-        reply.append(buf.data(), n);
-        if (ec) break;
-    }
+    // All of it first, reading only while a write would block (the server
+    // stops reading while its queue is full, so a client that read nothing
+    // would wait for ever), then the end of the sending side, and then the
+    // rest of the answers: the server reads the EOF with answers queued (a
+    // full receive buffer holds less than its queue's bound).
+    const std::string reply = test::send_then_read_to_end(client.native_handle(), request, true);
     CHECK_FALSE(dog.fired());
     CHECK(reply.size() == request.size());
     CHECK(reply == request);
+    CHECK(server.terminate() == 0);
+}
+
+TEST_CASE("echo_server stops reading a client that sends lines without reading the answers, and loses none", "[examples]") {
+    // A client that writes lines as fast as the socket takes them and never
+    // reads: a server without a bound reads on and queues every answer (its
+    // memory grows with the client's input; 128 MiB would all be taken).
+    // With backpressure it stops reading while its queue is full, and TCP
+    // stops the client after the kernel's buffers. Meanwhile another client
+    // is served; once the first one reads, every answer arrives, in order.
+    // Lines ending "\r\n", and "\n" alone (each answer a byte longer).
+    constexpr std::size_t most = std::size_t{128} << 20;
+    struct shape {
+        std::string line, answer;
+    };
+    const shape shapes[] = {
+        {std::string(62, 'e') + "\r\n", std::string(62, 'e') + "\r\n"},
+        {std::string(1023, 'n') + "\n", std::string(1023, 'n') + "\r\n"},
+    };
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/echo_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    for (const shape& sh : shapes) {
+        CAPTURE(sh.line.size());
+        line_client c(where), other(where);
+        watchdog dog({c.native_handle(), other.native_handle()}, std::chrono::seconds(60));
+        const auto sent = test::pipeline_without_reading(c.native_handle(), sh.line, most);
+        CHECK(sent.stalled);
+        CHECK(sent.bytes < most);
+        other.send("hello\r\nquit\r\n");
+        CHECK(other.line() == "hello");
+        CHECK(other.line() == "bye");
+        const std::string answers = test::finish_and_read(c.native_handle(), sent, sh.line, "quit\r\n");
+        CHECK_FALSE(dog.fired());
+        CHECK(answers.size() == sent.requests * sh.answer.size() + 5);
+        CHECK(answers == test::repeated(sh.answer, sent.requests) + "bye\r\n");
+    }
     CHECK(server.terminate() == 0);
 }
 
