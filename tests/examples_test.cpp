@@ -253,6 +253,46 @@ TEST_CASE("echo_server stops reading a client that sends lines without reading t
     CHECK(server.terminate() == 0);
 }
 
+#ifdef ASYNCHAT_EXAMPLES_SMTP
+TEST_CASE("smtp_server stops reading a client that pipelines commands without reading the replies, and loses none", "[examples][smtp]") {
+    // As the echo test above, with commands: a client that pipelines them
+    // and never reads the replies is stalled by TCP well before `most`,
+    // other clients are served, and every reply comes once it reads. Short
+    // commands, and long ones whose reply is longer still (the verb is quoted
+    // back). (A long command with a short reply stalls too, but only once
+    // the kernel's buffers hold its replies: far more commands.)
+    constexpr std::size_t most = std::size_t{32} << 20;
+    struct shape {
+        std::string command, reply;
+    };
+    const std::string verb(500, 'X');
+    const shape shapes[] = {
+        {"NOOP\r\n", "250 OK\r\n"},
+        {verb + "\r\n", "500 Error: command \"" + verb + "\" not recognized\r\n"},
+    };
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/smtp_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    for (const shape& sh : shapes) {
+        CAPTURE(sh.command.size());
+        line_client c(where), other(where);
+        watchdog dog({c.native_handle(), other.native_handle()}, std::chrono::seconds(60));
+        CHECK(c.line() == "220 localhost asynchat ESMTP ready");
+        const auto sent = test::pipeline_without_reading(c.native_handle(), sh.command, most);
+        CHECK(sent.stalled);
+        CHECK(sent.bytes < most);
+        CHECK(other.line() == "220 localhost asynchat ESMTP ready");
+        other.send("NOOP\r\nQUIT\r\n");
+        CHECK(other.line() == "250 OK");
+        CHECK(other.line() == "221 Bye");
+        const std::string replies = test::finish_and_read(c.native_handle(), sent, sh.command, "QUIT\r\n");
+        CHECK_FALSE(dog.fired());
+        CHECK(replies.size() == sent.requests * sh.reply.size() + 9);
+        CHECK(replies == test::repeated(sh.reply, sent.requests) + "221 Bye\r\n");
+    }
+    CHECK(server.terminate() == 0);
+}
+#endif
+
 TEST_CASE("chat_server disconnects a member that stops reading, with a line to the room", "[examples]") {
     test::child_process server({ASYNCHAT_EXAMPLES_DIR "/chat_server", "--port", "0"});
     const auto where = server.listening_endpoint();
