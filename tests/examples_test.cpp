@@ -293,6 +293,45 @@ TEST_CASE("smtp_server stops reading a client that pipelines commands without re
 }
 #endif
 
+TEST_CASE("chat_server stops reading a member that sends without reading the replies to it, and loses none", "[examples]") {
+    // What a member's own lines cause (replies to /who, its messages as the
+    // room repeats them to it) is held back by backpressure, as in the echo
+    // test above: the member is stalled by TCP well before `most`, not
+    // disconnected, others are served, and every line comes once it reads.
+    // (What the rest of the room sends it is bounded by a hard limit: the
+    // disconnect test below.)
+    constexpr std::size_t most = std::size_t{32} << 20;
+    struct shape {
+        std::string line, reply;
+    };
+    const shape shapes[] = {
+        {"/who\r\n", "* here: alice\r\n"},
+        {"hi\r\n", "alice: hi\r\n"},
+    };
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/chat_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    for (const shape& sh : shapes) {
+        CAPTURE(sh.line);
+        line_client alice(where), other(where);
+        watchdog dog({alice.native_handle(), other.native_handle()}, std::chrono::seconds(60));
+        CHECK(alice.line() == "Welcome to the chat room. Your nickname?");
+        alice.send("alice\r\n");
+        CHECK(alice.line() == "* alice has joined");
+        CHECK(alice.line() == "* you are alice; /who, /nick NAME, /quit");
+        const auto sent = test::pipeline_without_reading(alice.native_handle(), sh.line, most);
+        CHECK(sent.stalled);
+        CHECK(sent.bytes < most);
+        CHECK(other.line() == "Welcome to the chat room. Your nickname?");
+        other.send("\r\n");  // no nickname: it does not join (the room stays as it is)
+        CHECK(other.line() == "* that nickname is taken or invalid; another?");
+        const std::string replies = test::finish_and_read(alice.native_handle(), sent, sh.line, "/quit\r\n");
+        CHECK_FALSE(dog.fired());
+        CHECK(replies.size() == sent.requests * sh.reply.size() + 7);
+        CHECK(replies == test::repeated(sh.reply, sent.requests) + "* bye\r\n");
+    }
+    CHECK(server.terminate() == 0);
+}
+
 TEST_CASE("chat_server disconnects a member that stops reading, with a line to the room", "[examples]") {
     test::child_process server({ASYNCHAT_EXAMPLES_DIR "/chat_server", "--port", "0"});
     const auto where = server.listening_endpoint();
