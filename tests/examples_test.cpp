@@ -1,6 +1,7 @@
 // The example servers, run as the real binaries and spoken to over TCP.
 #include "support/pipelining_peer.hpp"
 #include "support/process.hpp"
+#include "support/watchdog.hpp"
 
 #include "support/asio.hpp"
 
@@ -8,11 +9,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,41 +21,7 @@
 
 namespace {
 
-// Bounds the blocking reads and writes of a test: if it is still alive after
-// `limit`, it shuts the given sockets down (both directions), so every
-// blocked call returns with an error instead of hanging the suite. Only a
-// watchdog: a passing test never waits for it.
-class watchdog {
-public:
-    watchdog(std::vector<int> sockets, std::chrono::seconds limit)
-        : thread_([this, sockets = std::move(sockets), limit] {
-              std::unique_lock<std::mutex> lock(mutex_);
-              if (changed_.wait_for(lock, limit, [this] { return done_; })) return;
-              fired_ = true;
-              for (const int fd : sockets) ::shutdown(fd, SHUT_RDWR);
-          }) {}
-    watchdog(const watchdog&) = delete;
-    watchdog& operator=(const watchdog&) = delete;
-    ~watchdog() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            done_ = true;
-        }
-        changed_.notify_all();
-        thread_.join();
-    }
-    [[nodiscard]] bool fired() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return fired_;
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    bool done_ = false;
-    bool fired_ = false;
-    std::thread thread_;  // last: starts once the members above exist
-};
+using test::watchdog;
 
 // A blocking line client: enough for end-to-end checks.
 class line_client {
