@@ -5,6 +5,8 @@
 #ifndef ASYNCHAT_TESTS_SUPPORT_PIPELINING_PEER_HPP
 #define ASYNCHAT_TESTS_SUPPORT_PIPELINING_PEER_HPP
 
+#include <catch2/catch.hpp>
+
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -101,6 +103,28 @@ inline std::string repeated(const std::string& answer, std::size_t n) {
     s.reserve(answer.size() * n);
     for (std::size_t i = 0; i < n; ++i) s += answer;
     return s;
+}
+
+// One never-reader conversation, as the examples' tests have it.
+struct never_reader {
+    std::string request, answer;    // pipelined over and over; the answer to each
+    std::string last, last_answer;  // then the request that ends the connection, and its answer
+    std::size_t most;               // bytes a server that bounds its queue never takes unread
+};
+
+// On `fd` (any greeting already read): `c.request` pipelined without reading
+// must stall short of `c.most` bytes; then `meanwhile()` (which checks that
+// another client is served); then, reading at last, every answer must come,
+// in order, then `c.last_answer`, then the end of the connection.
+template <class Meanwhile>
+void check_never_reader(int fd, const never_reader& c, Meanwhile meanwhile) {
+    const auto sent = pipeline_without_reading(fd, c.request, c.most);
+    CHECK(sent.stalled);
+    CHECK(sent.bytes < c.most);
+    meanwhile();
+    const std::string answers = finish_and_read(fd, sent, c.request, c.last);
+    CHECK(answers.size() == sent.requests * c.answer.size() + c.last_answer.size());
+    CHECK(answers == repeated(c.answer, sent.requests) + c.last_answer);
 }
 
 } // namespace test
