@@ -4,7 +4,9 @@
 // to a directory, one file per message, atomically.
 //
 // Limits: a command line is at most 512 octets with its CRLF (500, skipped);
-// a message at most settings::max_message (552); a client that pipelines
+// a message at most settings::max_message (552); at most max_recipients
+// recipients per message (RFC 5321 4.5.3.1.8's minimum; beyond it each RCPT
+// is answered 452, as 4.5.3.1.10 says); a client that pipelines
 // commands without reading the replies stops being read once max_queued
 // bytes of replies wait for it (set_output_high_water). That is backpressure,
 // not a cut: TCP's flow control stops the client, nothing is lost, and
@@ -79,6 +81,8 @@ class channel : public asynchat::async_chat<channel, asynchat::starttls_stream<>
 public:
     // RFC 5321 4.5.3.1.4: a command line is at most 512 octets with its CRLF.
     static constexpr std::size_t max_command_line = 510;
+    // Recipients kept for one message: RFC 5321 4.5.3.1.8's minimum.
+    static constexpr std::size_t max_recipients = 100;
     // Replies queued beyond this pause reading (checked after every command).
     static constexpr std::size_t max_queued = 64 * 1024;
 
@@ -192,6 +196,7 @@ private:
             std::string_view params;
             if (!parse_path(arg, "TO:", address, params) || address.empty())
                 return reply("501 Syntax: RCPT TO: <address>");
+            if (rcpt_to_.size() == max_recipients) return reply("452 4.5.3 Error: too many recipients");
             rcpt_to_.push_back(address);
             return reply("250 OK");
         }
