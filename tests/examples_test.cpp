@@ -1,18 +1,16 @@
 // The example servers, run as the real binaries and spoken to over TCP.
+#include "support/pipelining_peer.hpp"
 #include "support/process.hpp"
+#include "support/watchdog.hpp"
 
 #include "support/asio.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,41 +21,7 @@
 
 namespace {
 
-// Bounds the blocking reads and writes of a test: if it is still alive after
-// `limit`, it shuts the given sockets down (both directions), so every
-// blocked call returns with an error instead of hanging the suite. Only a
-// watchdog: a passing test never waits for it.
-class watchdog {
-public:
-    watchdog(std::vector<int> sockets, std::chrono::seconds limit)
-        : thread_([this, sockets = std::move(sockets), limit] {
-              std::unique_lock<std::mutex> lock(mutex_);
-              if (changed_.wait_for(lock, limit, [this] { return done_; })) return;
-              fired_ = true;
-              for (const int fd : sockets) ::shutdown(fd, SHUT_RDWR);
-          }) {}
-    watchdog(const watchdog&) = delete;
-    watchdog& operator=(const watchdog&) = delete;
-    ~watchdog() {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            done_ = true;
-        }
-        changed_.notify_all();
-        thread_.join();
-    }
-    [[nodiscard]] bool fired() {
-        std::lock_guard<std::mutex> lock(mutex_);
-        return fired_;
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable changed_;
-    bool done_ = false;
-    bool fired_ = false;
-    std::thread thread_;  // last: starts once the members above exist
-};
+using test::watchdog;
 
 // A blocking line client: enough for end-to-end checks.
 class line_client {
@@ -188,6 +152,10 @@ TEST_CASE("echo_server answers every line of a client that shut down its sending
     asio::io_context ctx;
     asio::ip::tcp::socket client(ctx);
     const auto where = server.listening_endpoint();
+    // A small receive buffer (no autotuning): the server's answers wait in
+    // its own queue rather than in the client's kernel buffer.
+    client.open(where.protocol());
+    client.set_option(asio::socket_base::receive_buffer_size(4096));
     client.connect(where);
     watchdog dog({client.native_handle()}, std::chrono::seconds(60));
     // 200,000 lines of 80 bytes (16 MB), far more than the socket buffers
@@ -201,24 +169,118 @@ TEST_CASE("echo_server answers every line of a client that shut down its sending
         const std::string number = std::to_string(i);
         request += std::string(6 - number.size(), '0') + number + padding + "\r\n";
     }
-    // All of it first (the server reads it all, queueing the answers), then
-    // the end of the sending side, and only then the answers.
-    asynchat::error_code write_error;
-    asio::write(client, asio::buffer(request), write_error);
-    REQUIRE_FALSE(write_error);
-    client.shutdown(asio::ip::tcp::socket::shutdown_send);
-    std::string reply;
-    reply.reserve(request.size());
-    std::array<char, 65536> buf{};
-    for (;;) {
-        asynchat::error_code ec;
-        const std::size_t n = client.read_some(asio::buffer(buf), ec);
-        reply.append(buf.data(), n);
-        if (ec) break;
-    }
+    // All of it first, reading only while a write would block (the server
+    // stops reading while its queue is full, so a client that read nothing
+    // would wait for ever), then the end of the sending side, and then the
+    // rest of the answers: the server reads the EOF with answers queued (a
+    // full receive buffer holds less than its queue's bound).
+    const std::string reply = test::send_then_read_to_end(client.native_handle(), request, true);
     CHECK_FALSE(dog.fired());
     CHECK(reply.size() == request.size());
     CHECK(reply == request);
+    CHECK(server.terminate() == 0);
+}
+
+TEST_CASE("echo_server stops reading a client that sends lines without reading the answers, and loses none", "[examples]") {
+    // A client that writes lines as fast as the socket takes them and never
+    // reads: a server without a bound reads on and queues every answer (its
+    // memory grows with the client's input; 128 MiB would all be taken).
+    // With backpressure it stops reading while its queue is full, and TCP
+    // stops the client after the kernel's buffers. Meanwhile another client
+    // is served; once the first one reads, every answer arrives, in order.
+    // Lines ending "\r\n", and "\n" alone (each answer a byte longer).
+    constexpr std::size_t most = std::size_t{128} << 20;
+    struct shape {
+        std::string line, answer;
+    };
+    const shape shapes[] = {
+        {std::string(62, 'e') + "\r\n", std::string(62, 'e') + "\r\n"},
+        {std::string(1023, 'n') + "\n", std::string(1023, 'n') + "\r\n"},
+    };
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/echo_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    for (const shape& sh : shapes) {
+        CAPTURE(sh.line.size());
+        line_client c(where), other(where);
+        watchdog dog({c.native_handle(), other.native_handle()}, std::chrono::seconds(60));
+        test::check_never_reader(c.native_handle(), {sh.line, sh.answer, "quit\r\n", "bye\r\n", most}, [&] {
+            other.send("hello\r\nquit\r\n");
+            CHECK(other.line() == "hello");
+            CHECK(other.line() == "bye");
+        });
+        CHECK_FALSE(dog.fired());
+    }
+    CHECK(server.terminate() == 0);
+}
+
+#ifdef ASYNCHAT_EXAMPLES_SMTP
+TEST_CASE("smtp_server stops reading a client that pipelines commands without reading the replies, and loses none", "[examples][smtp]") {
+    // As the echo test above, with commands: a client that pipelines them
+    // and never reads the replies is stalled by TCP well before `most`,
+    // other clients are served, and every reply comes once it reads. Short
+    // commands, and long ones whose reply is longer still (the verb is quoted
+    // back). (A long command with a short reply stalls too, but only once
+    // the kernel's buffers hold its replies: far more commands.)
+    constexpr std::size_t most = std::size_t{32} << 20;
+    struct shape {
+        std::string command, reply;
+    };
+    const std::string verb(500, 'X');
+    const shape shapes[] = {
+        {"NOOP\r\n", "250 OK\r\n"},
+        {verb + "\r\n", "500 Error: command \"" + verb + "\" not recognized\r\n"},
+    };
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/smtp_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    for (const shape& sh : shapes) {
+        CAPTURE(sh.command.size());
+        line_client c(where), other(where);
+        watchdog dog({c.native_handle(), other.native_handle()}, std::chrono::seconds(60));
+        CHECK(c.line() == "220 localhost asynchat ESMTP ready");
+        test::check_never_reader(c.native_handle(), {sh.command, sh.reply, "QUIT\r\n", "221 Bye\r\n", most}, [&] {
+            CHECK(other.line() == "220 localhost asynchat ESMTP ready");
+            other.send("NOOP\r\nQUIT\r\n");
+            CHECK(other.line() == "250 OK");
+            CHECK(other.line() == "221 Bye");
+        });
+        CHECK_FALSE(dog.fired());
+    }
+    CHECK(server.terminate() == 0);
+}
+#endif
+
+TEST_CASE("chat_server stops reading a member that sends without reading the replies to it, and loses none", "[examples]") {
+    // What a member's own lines cause (replies to /who, its messages as the
+    // room repeats them to it) is held back by backpressure, as in the echo
+    // test above: the member is stalled by TCP well before `most`, not
+    // disconnected, others are served, and every line comes once it reads.
+    // (What the rest of the room sends it is bounded by a hard limit: the
+    // disconnect test below.)
+    constexpr std::size_t most = std::size_t{32} << 20;
+    struct shape {
+        std::string line, reply;
+    };
+    const shape shapes[] = {
+        {"/who\r\n", "* here: alice\r\n"},
+        {"hi\r\n", "alice: hi\r\n"},
+    };
+    test::child_process server({ASYNCHAT_EXAMPLES_DIR "/chat_server", "--port", "0"});
+    const auto where = server.listening_endpoint();
+    for (const shape& sh : shapes) {
+        CAPTURE(sh.line);
+        line_client alice(where), other(where);
+        watchdog dog({alice.native_handle(), other.native_handle()}, std::chrono::seconds(60));
+        CHECK(alice.line() == "Welcome to the chat room. Your nickname?");
+        alice.send("alice\r\n");
+        CHECK(alice.line() == "* alice has joined");
+        CHECK(alice.line() == "* you are alice; /who, /nick NAME, /quit");
+        test::check_never_reader(alice.native_handle(), {sh.line, sh.reply, "/quit\r\n", "* bye\r\n", most}, [&] {
+            CHECK(other.line() == "Welcome to the chat room. Your nickname?");
+            other.send("\r\n");  // no nickname: it does not join (the room stays as it is)
+            CHECK(other.line() == "* that nickname is taken or invalid; another?");
+        });
+        CHECK_FALSE(dog.fired());
+    }
     CHECK(server.terminate() == 0);
 }
 

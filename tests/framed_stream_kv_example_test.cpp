@@ -1,8 +1,10 @@
 // examples/kv_coro, run as the real binary and spoken to over TCP: commands
 // split across writes, a value cut mid-count, two clients sharing the store,
-// quit, and bad arguments. (Its session at every cut, without sockets, is in
+// quit, a client that never reads its replies, and bad arguments. (Its session at every cut, without sockets, is in
 // framed_stream_coro_test.cpp.)
+#include "support/pipelining_peer.hpp"
 #include "support/process.hpp"
+#include "support/watchdog.hpp"
 
 #include "support/asio.hpp"
 
@@ -26,6 +28,7 @@ public:
         asio::read(socket_, asio::buffer(out));
         return out;
     }
+    int native_handle() { return socket_.native_handle(); }
     // Everything until the server closes.
     std::string rest() {
         std::string out;
@@ -65,6 +68,32 @@ TEST_CASE("kv_coro stores and fetches values over TCP", "[examples][kv_coro]") {
     CHECK(b.rest() == "CLIENT_ERROR line too long\r\nVALUE greeting\r\nhello\r\n");  // nothing after quit
     a.send("get greeting\r\n");
     CHECK(expect(a, "VALUE greeting\r\nhello\r\n") == "VALUE greeting\r\nhello\r\n");
+    CHECK(server.terminate() == 0);
+}
+
+TEST_CASE("kv_coro stops reading a client that pipelines commands without reading the replies, and loses none", "[examples][kv_coro]") {
+    // Each reply is written before the next command is read, so a client
+    // that never reads is stopped by TCP once the kernel's buffers hold its
+    // replies: the server holds one reply and one read, and the client can
+    // push nowhere near `most`. Other clients are served; every reply comes
+    // once it reads. The reply (a value) is six times as long as its command.
+    // (A reply much shorter than its command stalls too, but only once the
+    // kernel's buffers hold its replies: far more commands than `most`.)
+    constexpr std::size_t most = std::size_t{32} << 20;
+    test::child_process server({ASYNCHAT_KV_CORO, "--port", "0"});
+    const auto where = server.listening_endpoint();
+    const std::string key(200, 'k'), value(1000, 'v');
+    kv_client setup(where);
+    setup.send("set " + key + " 1000\r\n" + value + "\r\n");
+    CHECK(expect(setup, "STORED\r\n") == "STORED\r\n");
+    const std::string command = "get " + key + "\r\n", reply = "VALUE " + key + "\r\n" + value + "\r\n";
+    kv_client c(where), other(where);
+    test::watchdog dog({c.native_handle(), other.native_handle()}, std::chrono::seconds(60));
+    test::check_never_reader(c.native_handle(), {command, reply, "quit\r\n", "", most}, [&] {
+        other.send("get nothing\r\nquit\r\n");
+        CHECK(other.rest() == "ERROR\r\n");
+    });
+    CHECK_FALSE(dog.fired());
     CHECK(server.terminate() == 0);
 }
 

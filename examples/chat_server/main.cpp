@@ -9,11 +9,23 @@
 //   ./chat_server --port 7070
 //   nc 127.0.0.1 7070        (type a nickname, then chat)
 //
+// Limits: a line is at most 4 KiB (longer: a goodbye and the connection
+// closes). What a member's own lines cause to be sent to it (replies to
+// /who, its messages as the room repeats them) is held back by
+// backpressure: once 64 KiB wait for it, the member is no longer read
+// (set_output_high_water) until it reads, so a member that sends without
+// reading is stopped by TCP's flow control, loses nothing, and can flood
+// the room no faster than it reads. What the rest of the room sends it
+// cannot be paced that way (the room does not wait for one member): beyond
+// 1 MiB the member is disconnected (set_output_limit). The server holds at
+// most about 1 MiB per member.
+//
 // What it shows: many channels sharing state (the room), pushing to other
 // channels from inside a hook, close_when_done, handle_close to leave the
-// room however a connection ends, and set_output_limit: a member that stops
-// reading is disconnected (with a line to the room) instead of making the
-// server hold everything the room says for it.
+// room however a connection ends, set_output_high_water for what a member
+// causes itself, and set_output_limit: a member that stops reading is
+// disconnected (with a line to the room) instead of making the server hold
+// everything the room says for it.
 #include "../common/serve.hpp"
 
 #include <asynchat/asynchat.hpp>
@@ -54,11 +66,15 @@ class chat_channel : public asynchat::async_chat<chat_channel> {
 public:
     // The most a member may fall behind the room, beyond the kernel's buffers.
     static constexpr std::size_t max_backlog = 1 << 20;
+    // Queued output beyond this pauses reading the member (checked after each
+    // of its lines): what its own lines cause stays below max_backlog.
+    static constexpr std::size_t max_queued = 64 * 1024;
 
     chat_channel(asio::ip::tcp::socket socket, std::shared_ptr<room> r)
         : async_chat(std::move(socket)), room_(std::move(r)) {
         set_terminator("\n");
         set_output_limit(max_backlog);
+        set_output_high_water(max_queued);
         push("Welcome to the chat room. Your nickname?\r\n");  // sent once started
     }
 

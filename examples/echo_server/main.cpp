@@ -9,10 +9,16 @@
 // "error: line too long" and dropped through its "\n"; the connection goes
 // on with the next line (closing instead, while the client is still sending
 // the rest of the line, would turn into a reset that can destroy the
-// answer).
+// answer). A client that sends without reading the answers stops being read
+// once 64 KiB of answers are queued for it (set_output_high_water): TCP's
+// flow control then stops the client, and reading resumes, with nothing
+// lost, as it reads. So the server holds at most 64 KiB and one answer per
+// client, however much the client sends; a hard bound (set_output_limit)
+// would instead cut off a client that is only slow.
 //
 // What it shows: a string terminator, the ready-made collector
 // (_collect_incoming_data / _get_data), a record limit that skips, push,
+// backpressure on a client that does not read (set_output_high_water),
 // close_when_done (also at EOF: a client that shuts down its sending side
 // still gets every answer), and the ready-made server that makes one
 // channel per connection.
@@ -27,6 +33,7 @@ public:
     explicit echo_channel(asio::ip::tcp::socket socket) : async_chat(std::move(socket)) {
         set_terminator("\n");
         set_record_limit(max_line + 1);  // the line and its "\r"
+        set_output_high_water(max_queued);
     }
 
     void collect_incoming_data(std::string_view data) { _collect_incoming_data(data); }
@@ -57,6 +64,9 @@ public:
 
 private:
     static constexpr std::size_t max_line = 64 * 1024;
+    // Answers queued beyond this pause reading (the queue is checked after
+    // every line, so it holds at most this and one answer).
+    static constexpr std::size_t max_queued = 64 * 1024;
 
     void too_long() { push("error: line too long\r\n"); }
 };

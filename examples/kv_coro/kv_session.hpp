@@ -10,7 +10,12 @@
 // Beyond the tutorial: a command line longer than max_line is answered with
 // CLIENT_ERROR and skipped; a value larger than max_value, or whose N bytes
 // are not followed by \r\n, is answered with SERVER_ERROR / CLIENT_ERROR and
-// the connection closes (the rest of the stream cannot be framed).
+// the connection closes (the rest of the stream cannot be framed). Each reply
+// is written (co_await) before the next command is read, so a client that
+// pipelines commands and never reads the replies is stopped by TCP's flow
+// control once the kernel's buffers are full: the session holds one reply
+// and one read, and nothing is lost (backpressure, as the other examples get
+// from set_output_high_water).
 //
 // Templated on the stream so that tests can drive it without sockets.
 #ifndef EXAMPLES_KV_CORO_KV_SESSION_HPP

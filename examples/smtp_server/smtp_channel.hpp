@@ -2,6 +2,16 @@
 // on asynchat): HELO/EHLO, MAIL FROM, RCPT TO, DATA, RSET, NOOP, QUIT, the
 // SIZE extension and STARTTLS (RFC 5321, 1870, 3207). Each message is written
 // to a directory, one file per message, atomically.
+//
+// Limits: a command line is at most 512 octets with its CRLF (500, skipped);
+// a message at most settings::max_message (552); at most max_recipients
+// recipients per message (RFC 5321 4.5.3.1.8's minimum; beyond it each RCPT
+// is answered 452, as 4.5.3.1.10 says); a client that pipelines
+// commands without reading the replies stops being read once max_queued
+// bytes of replies wait for it (set_output_high_water). That is backpressure,
+// not a cut: TCP's flow control stops the client, nothing is lost, and
+// reading resumes as it reads, as a client that pipelines (RFC 2920) and
+// reads late expects; the server holds at most max_queued and one reply.
 #ifndef EXAMPLES_SMTP_CHANNEL_HPP
 #define EXAMPLES_SMTP_CHANNEL_HPP
 
@@ -71,6 +81,10 @@ class channel : public asynchat::async_chat<channel, asynchat::starttls_stream<>
 public:
     // RFC 5321 4.5.3.1.4: a command line is at most 512 octets with its CRLF.
     static constexpr std::size_t max_command_line = 510;
+    // Recipients kept for one message: RFC 5321 4.5.3.1.8's minimum.
+    static constexpr std::size_t max_recipients = 100;
+    // Replies queued beyond this pause reading (checked after every command).
+    static constexpr std::size_t max_queued = 64 * 1024;
 
     channel(asio::ip::tcp::socket socket, const settings& s)
         : async_chat(asynchat::starttls_stream<>(std::move(socket), *tls_or_dummy(s))), settings_(s) {
@@ -78,6 +92,7 @@ public:
         peer_ = this->socket().lowest_layer().remote_endpoint(ec);
         set_terminator("\r\n");
         set_record_limit(max_command_line);
+        set_output_high_water(max_queued);
         set_idle_timeout(std::chrono::minutes(5));  // RFC 5321 4.5.3.2.7
         push("220 " + settings_.hostname + " asynchat ESMTP ready\r\n");
     }
@@ -181,6 +196,7 @@ private:
             std::string_view params;
             if (!parse_path(arg, "TO:", address, params) || address.empty())
                 return reply("501 Syntax: RCPT TO: <address>");
+            if (rcpt_to_.size() == max_recipients) return reply("452 4.5.3 Error: too many recipients");
             rcpt_to_.push_back(address);
             return reply("250 OK");
         }

@@ -119,6 +119,20 @@ class SmtpServerTest(unittest.TestCase):
         self.assertEqual(lines[5], b"250 OK")
         self.assertEqual(self.messages(), [])
 
+    def test_recipients_are_bounded(self):
+        # RFC 5321 4.5.3.1.8: at least 100 recipients are kept; beyond the
+        # limit each RCPT is answered 452 (4.5.3.1.10) instead of growing the
+        # list with the client's input. The message goes to the first 100.
+        rcpts = b"".join(b"RCPT TO:<r%d@x>\r\n" % i for i in range(150))
+        lines = self.raw(b"HELO x\r\nMAIL FROM:<a@x>\r\n" + rcpts + b"DATA\r\nhi\r\n.\r\nQUIT\r\n", 155)
+        self.assertEqual(lines[2:102], [b"250 OK"] * 100)
+        self.assertEqual(lines[102:152], [b"452 4.5.3 Error: too many recipients"] * 50)
+        self.assertEqual(lines[152:], [b"354 End data with <CR><LF>.<CR><LF>", b"250 OK", b"221 Bye"])
+        [msg] = self.messages()
+        self.assertIn(b"X-RcptTo: r0@x, ", msg)
+        self.assertIn(b", r99@x\r\n", msg)
+        self.assertNotIn(b"r100@x", msg)
+
     def test_plaintext_after_starttls_is_not_executed(self):
         # CVE-2011-0411: commands sent with STARTTLS must not run "inside" TLS.
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
