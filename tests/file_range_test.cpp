@@ -82,13 +82,14 @@ public:
     void found_terminator() {}
     void handle_error(const asynchat::error_code& ec) {
         error = ec;
-        this->close();
+        if (!stay_open) this->close();
     }
     void handle_close() {
         ++closes;
         this->close();
     }
     void handle_output_overflow() { ++overflows; }
+    bool stay_open = false;  // handle_error leaves the channel open
     asynchat::error_code error;
     int closes = 0;
     int overflows = 0;
@@ -219,6 +220,32 @@ TEMPLATE_TEST_CASE("a range past the end of the file sends what there is, then f
         CHECK((p.client->received == "HEAD" + sent));
         CHECK(p.server->error == asynchat::error::file_truncated);
         CHECK_FALSE(p.server->connected());
+    }
+}
+
+TEMPLATE_TEST_CASE("a handle_error that keeps the channel open after file_truncated: what follows the range goes",
+                   "[file][errors][tls][unix]", tcp_socket, unix_socket, tls_socket) {
+    // file_truncated is the library's own error, not the stream's: the hook
+    // decides, whether the range was read into the queue (below
+    // zero_copy_threshold, or TLS) or sent with sendfile(2).
+    const std::string content = pattern(100000, 6);
+    temp_file f(content);
+    struct range { std::uint64_t offset, length; };
+    for (const range r : {range{99990, 11}, range{content.size() + 1000, 100}, range{50000, 60000},
+                          range{content.size() + 1000, threshold * 2}}) {
+        CAPTURE(r.offset, r.length);
+        asio::io_context ctx;
+        pair_of_channels<TestType> p(ctx);
+        p.server->stay_open = true;
+        p.server->push("HEAD");
+        p.server->push_file(f.open(), r.offset, r.length);
+        p.server->push("TAIL");
+        p.server->close_when_done();
+        REQUIRE(p.run_to_end());
+        const std::string sent = r.offset < content.size() ? content.substr(r.offset) : "";
+        CHECK((p.client->received == "HEAD" + sent + "TAIL"));
+        CHECK(p.server->error == asynchat::error::file_truncated);
+        CHECK(p.server->closes == 1);  // by the close marker
     }
 }
 

@@ -460,6 +460,18 @@ bool ASYNCHAT_CHANNEL_T::write_done(const error_code& ec, std::size_t n) {
         return false;
     }
     note_activity();
+    if (ec && ec.category() == error_category()) {
+        // A zero-copy file range that ended early (error::file_truncated):
+        // the stream is fine. Reported as a range read into the queue is
+        // (send_next), and what follows the range goes, unless the hook
+        // closes. No transfer starts inside the hook: the caller goes on.
+        detail::flag_scope outside(in_completion_, false);
+        const bool delivering = delivering_;
+        delivering_ = true;
+        report_error(ec);
+        delivering_ = delivering;
+        return state_ == state::open;
+    }
     if (ec) {
         io_failed(ec);
         return false;
