@@ -253,6 +253,7 @@ TEST_CASE("at once, no sockets: a write that fails at once is reported after the
         CHECK(st->writes_started == 0);      // and nothing was tried after it
         CHECK(ch->hooks_in_push == 0);       // handle_close() ran after found_terminator(), not in push()
         CHECK(ch->closes == 1);
+        REQUIRE_FALSE(ch->records.empty());
         CHECK(ch->records.front() == "ping");
         CHECK_FALSE(ch->connected());
         CHECK(st->written.empty());

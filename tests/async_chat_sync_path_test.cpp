@@ -335,9 +335,9 @@ private:
     const bool& in_push_;
 };
 
-// handle_close() pushes a goodbye and leaves the channel open, up to
-// `limit` times, then closes: records how deep its calls nest (and how
-// often it is called: once, since a failed transfer ends the channel).
+// handle_close() pushes a goodbye and leaves the channel open: records how
+// deep its calls nest and how often it is called (once: a failed transfer
+// ends the channel after its hook).
 class stubborn_channel : public asynchat::async_chat<stubborn_channel, tcp::socket> {
 public:
     explicit stubborn_channel(tcp::socket s) : async_chat(std::move(s)) { set_terminator("\r\n"); }
@@ -347,17 +347,12 @@ public:
         ++depth;
         if (depth > max_depth) max_depth = depth;
         ++closes;
-        if (closes < limit) {
-            push("bye\r\n");
-        } else {
-            close();
-        }
+        push("bye\r\n");
         --depth;
     }
     int depth = 0;
     int max_depth = 0;
     int closes = 0;
-    int limit = 3;
 };
 
 }  // namespace

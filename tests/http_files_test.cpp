@@ -557,8 +557,14 @@ TEST_CASE("http files: --root is kept as given, made absolute, so a symlink on i
     std::ofstream(dir + "/file") << "x";
     CHECK(http::root_path(dir + "/current") == dir + "/current");        // not resolved to .../release
     CHECK(http::root_path(dir + "//current///") == dir + "/current");    // repeated, trailing '/'
-    CHECK(http::root_path(dir + "/./current") == http::real_path(dir + "/release"));  // "." : realpath
-    CHECK(http::root_path(dir + "/current/../current") == http::real_path(dir + "/release"));
+    CHECK(http::root_path(dir + "/./current/.") == dir + "/current");  // "." removed, nothing resolved
+    // ".." climbs from what the prefix resolves to (here `release`'s parent),
+    // and only that prefix is resolved: the rest stays a path to follow.
+    CHECK(http::root_path(dir + "/current/../current") == http::real_path(dir).value() + "/current");
+    CHECK(http::root_path(dir + "/release/../current/") == http::real_path(dir).value() + "/current");
+    ::mkdir((dir + "/release/sub").c_str(), 0755);
+    (void)::symlink("release/sub", (dir + "/deep").c_str());
+    CHECK(http::root_path(dir + "/deep/..") == http::real_path(dir + "/release"));  // the link's parent, not dir
     CHECK(http::root_path("/") == "/");
     CHECK(http::root_path("//") == "/");
     CHECK_FALSE(http::root_path(dir + "/file"));     // not a directory
@@ -568,8 +574,10 @@ TEST_CASE("http files: --root is kept as given, made absolute, so a symlink on i
     REQUIRE(::getcwd(cwd, sizeof cwd) != nullptr);
     REQUIRE(::chdir(dir.c_str()) == 0);
     const auto relative = http::root_path("current/");
+    const auto dotted = http::root_path("./current");
     REQUIRE(::chdir(cwd) == 0);
     CHECK(relative == http::real_path(dir).value() + "/current");
+    CHECK(dotted == http::real_path(dir).value() + "/current");
     std::system(("rm -rf '" + dir + "'").c_str());
 }
 

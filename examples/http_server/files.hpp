@@ -42,12 +42,12 @@ inline std::optional<std::string> real_path(const std::string& p) {
 }
 
 // The root as the server keeps it (--root): the path as given, made
-// absolute from the working directory, with repeated and trailing '/'
-// removed, and not resolved further, so that what it names now is served (a
-// symlink on it pointed at a new release, a directory put in its place: see
-// detail::root_fd). A path with a "." or ".." segment is resolved with
-// realpath(3) instead: removing "x/.." by hand where x is a symlink would
-// name another directory. nullopt if it names no directory.
+// absolute from the working directory, with "." segments and repeated and
+// trailing '/' removed, and not resolved further, so that what it names now
+// is served (a symlink on it pointed at a new release, a directory put in its
+// place: see detail::root_fd). Only the part up to a last ".." is resolved,
+// with realpath(3): removing "x/.." by hand where x is a symlink would name
+// another directory. nullopt if it names no directory.
 inline std::optional<std::string> root_path(const std::string& given) {
     if (given.empty()) return std::nullopt;
     std::string path;
@@ -56,21 +56,21 @@ inline std::optional<std::string> root_path(const std::string& given) {
         if (::getcwd(cwd, sizeof cwd) == nullptr) return std::nullopt;
         if (std::string_view(cwd) != "/") path = cwd;
     }
-    bool dots = false;
     for (std::size_t at = 0; at < given.size();) {
         std::size_t end = given.find('/', at);
         if (end == std::string::npos) end = given.size();
         const std::string_view segment = std::string_view(given).substr(at, end - at);
-        if (segment == "." || segment == "..") dots = true;
-        if (!segment.empty()) (path += '/') += segment;
         at = end + 1;
+        if (segment.empty() || segment == ".") continue;
+        if (segment == "..") {  // what the kernel would climb to: the prefix so far, resolved
+            auto real = real_path(path + "/..");
+            if (!real) return std::nullopt;
+            path = *real == "/" ? std::string() : std::move(*real);
+            continue;
+        }
+        (path += '/') += segment;
     }
     if (path.empty()) path = "/";
-    if (dots) {
-        auto real = real_path(given);
-        if (!real) return std::nullopt;
-        path = std::move(*real);
-    }
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return std::nullopt;
     return path;
@@ -231,7 +231,7 @@ inline int walk_beneath(int root_dir, const std::string& path) {
     }
 }
 
-// Opens `real`, a canonical path under `root` that resolve_beneath returned,
+// Opens `real`, a resolved path under `root` that resolve_beneath returned,
 // the way the walk opens: from the root's descriptor, O_NOFOLLOW at every
 // step. Between that resolution and the open, someone who can write under the root may
 // swap a directory on the way for a symlink out of it; open(2) would follow
@@ -246,7 +246,7 @@ inline int open_resolved(const std::string& root, const std::string& real) {
 // read (readlink(2)) and its target spliced in; an absolute target, or a
 // ".." that would step above the root, is refused even if the path comes
 // back inside later (a link to root + "/x", "../<root's name>/x"), so this
-// answers what openat2 answers. Sets `real` to the canonical path (root +
+// answers what openat2 answers. Sets `real` to the resolved path (root +
 // "/..."), and returns 0, or the status: 403 (a step out, EACCES), 404 (no
 // such name, a non-directory followed by more path or a "/", more than 40
 // links: ELOOP).
@@ -302,7 +302,7 @@ inline int resolve_beneath(const std::string& root, const std::string& path, std
 }
 } // namespace detail
 
-// Maps a decoded request path to a file under `root` (itself a real path),
+// Maps a decoded request path to a file under `root` (from root_path()),
 // opened for reading: stat(2) and read from the same descriptor, so the file
 // described is the file sent.
 inline resolved resolve(const std::string& root, const std::string& path) {

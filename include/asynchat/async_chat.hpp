@@ -586,8 +586,11 @@ public:
     /// channel open: nothing pushed can reach the peer, so what it pushes
     /// (a goodbye, `close_when_done()`) starts no write and is dropped.
     /// (CPython's `push` inside it would send, fail and call it again, until
-    /// a RecursionError.) Only for a close marker may it keep the channel
-    /// open, and what follows the marker then goes out, as in CPython.
+    /// a RecursionError.) Called for anything else (a close marker, EOF, a
+    /// timeout, an output overflow, an exception), it may keep the channel
+    /// open: for a marker, what follows it then goes out, as in CPython.
+    /// A cancelled transfer (`operation_aborted`: the user cancelled or
+    /// closed the stream under the channel) counts as a reset.
     void handle_close() { derived().close(); }
 
     /// Called for an I/O error other than a disconnect. Calls `handle_close()`.

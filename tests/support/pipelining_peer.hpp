@@ -118,6 +118,11 @@ struct never_reader {
 // in order, then `c.last_answer`, then the end of the connection.
 template <class Meanwhile>
 void check_never_reader(int fd, const never_reader& c, Meanwhile meanwhile) {
+    // This side's buffers fixed (no autotuning): what the kernel holds does
+    // not depend on the host's tcp_wmem/tcp_rmem, so `c.most` keeps its margin.
+    const int buffer = 256 * 1024;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer, sizeof buffer);
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
     const auto sent = pipeline_without_reading(fd, c.request, c.most);
     CHECK(sent.stalled);
     CHECK(sent.bytes < c.most);
